@@ -1,0 +1,16 @@
+//! Client for Dynaspark, the free web service in front of Gemini models.
+//! Owns the wire protocol (`../shared/dynaspark-protocol.md`); knows nothing of windows or storage.
+
+mod attachment;
+mod client;
+mod config;
+mod error;
+mod prompt;
+mod proxy;
+
+pub use attachment::{sniff_image_type, Image, ImageType, SUPPORTED_FORMATS};
+pub use client::{Answer, Client, Request};
+pub use config::{ClientConfig, Timeouts, DEFAULT_ENDPOINT, DEFAULT_MODELS, USER_AGENT};
+pub use error::{Error, ErrorCode};
+pub use prompt::{flatten, flatten_within, Message, Role};
+pub use proxy::ProxyConfig;

@@ -1,0 +1,148 @@
+//! Proxy settings: which schemes are allowed, how credentials reach reqwest.
+//! The password never leaves this type in Debug output or error text.
+
+use url::Url;
+
+use crate::Error;
+
+/// A proxy for every request: `http://`, `https://`, `socks5://` or `socks5h://`,
+/// with optional credentials kept apart from the URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyConfig {
+    url: Url,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+const SCHEMES: [&str; 4] = ["http", "https", "socks5", "socks5h"];
+
+impl ProxyConfig {
+    /// Parses `raw` (credentials may come inline or separately; separate ones win).
+    pub fn new(raw: &str, username: Option<&str>, password: Option<&str>) -> Result<Self, Error> {
+        let bad = |reason: String| Error::InvalidProxy { reason };
+        let raw = raw.trim();
+        let mut url = Url::parse(raw).map_err(|e| {
+            bad(format!("{e}; expected e.g. http://proxy.example:3128 or socks5://127.0.0.1:1080"))
+        })?;
+        if !SCHEMES.contains(&url.scheme()) {
+            return Err(bad(format!(
+                "\"{}\" proxies are not supported; use http, https, socks5 or socks5h",
+                url.scheme()
+            )));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("it has no host".into()));
+        }
+        if url.port_or_known_default().is_none() {
+            return Err(bad("it needs a port, e.g. socks5://127.0.0.1:1080".into()));
+        }
+        let inline_user = (!url.username().is_empty()).then(|| decode(url.username()));
+        let inline_pass = url.password().map(decode);
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let nonempty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_owned);
+        let username = nonempty(username).or(inline_user);
+        let password = nonempty(password).or(inline_pass);
+        if password.is_some() && username.is_none() {
+            return Err(bad("a password was given without a user name".into()));
+        }
+        Ok(Self { url, username, password })
+    }
+
+    /// The proxy address without credentials, safe to show and log.
+    pub fn display_url(&self) -> String {
+        self.url.to_string()
+    }
+
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    pub(crate) fn to_reqwest(&self) -> Result<reqwest::Proxy, Error> {
+        let mut url = self.url.clone();
+        if let Some(user) = &self.username {
+            // reqwest takes SOCKS credentials from the URL; for HTTP proxies the same
+            // userinfo becomes a Proxy-Authorization: Basic header.
+            let _ = url.set_username(&encode(user));
+            let _ = url.set_password(self.password.as_deref().map(encode).as_deref());
+        }
+        reqwest::Proxy::all(url.as_str())
+            .map_err(|e| Error::InvalidProxy { reason: self.redact(&e.to_string()) })
+    }
+
+    /// Removes the password (raw and percent-encoded) from any text.
+    pub fn redact(&self, text: &str) -> String {
+        match self.password.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => text.replace(&encode(p), "***").replace(p, "***"),
+            None => text.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyConfig")
+            .field("url", &self.url.as_str())
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
+fn decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_four_schemes() {
+        for raw in ["http://p:3128", "https://p:443", "socks5://127.0.0.1:1080", "socks5h://h:9050"] {
+            let p = ProxyConfig::new(raw, None, None).unwrap();
+            assert!(p.to_reqwest().is_ok(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn refuses_other_schemes_and_missing_parts() {
+        for (raw, needle) in [
+            ("socks4://h:1080", "not supported"),
+            ("ftp://h:21", "not supported"),
+            ("proxy.local:3128", "not supported"),
+            ("nonsense", "expected e.g."),
+            ("socks5://h", "needs a port"),
+        ] {
+            let err = ProxyConfig::new(raw, None, None).unwrap_err();
+            assert!(err.to_string().contains(needle), "{raw}: {err}");
+            assert_eq!(err.code().as_str(), "invalid_proxy");
+        }
+        let err = ProxyConfig::new("http://h:1", None, Some("pw")).unwrap_err();
+        assert!(err.to_string().contains("without a user name"));
+    }
+
+    #[test]
+    fn credentials_never_show() {
+        let p = ProxyConfig::new("http://h:3128", Some("bob"), Some("s3cr:et@!")).unwrap();
+        assert_eq!(p.display_url(), "http://h:3128/");
+        let dbg = format!("{p:?}");
+        assert!(!dbg.contains("s3cr"), "{dbg}");
+        assert_eq!(p.redact("failed http://bob:s3cr%3Aet%40%21@h:3128 s3cr:et@!"), "failed http://bob:***@h:3128 ***");
+    }
+
+    #[test]
+    fn inline_credentials_are_moved_out_of_the_url() {
+        let p = ProxyConfig::new("socks5://al%20ice:p%40ss@h:1080", None, None).unwrap();
+        assert_eq!(p.display_url(), "socks5://h:1080");
+        assert_eq!(p.password(), Some("p@ss"));
+        assert_eq!(p.username.as_deref(), Some("al ice"));
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --test, testing) Dynaspark Desktop needs on
+# Debian/Ubuntu: system packages via apt-get (as root, else sudo), and tauri-driver
+# via cargo. Idempotent: only what is missing is installed.
+set -euo pipefail
+
+BUILD_PKGS=(libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
+  libxdo-dev libssl-dev pkg-config build-essential)
+TEST_PKGS=(xvfb webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 xauth)
+
+want=("${BUILD_PKGS[@]}")
+with_tests=0
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${TEST_PKGS[@]}")
+  with_tests=1
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  if [[ $(id -u) -eq 0 ]]; then
+    SUDO=()
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    SUDO=(sudo -n)
+  else
+    echo "deps: these system packages are missing and I cannot install them (not root, no sudo):" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -qq || true
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ((with_tests)) && ! command -v tauri-driver >/dev/null && [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then
+  echo "deps: installing tauri-driver (cargo install --locked)"
+  cargo install tauri-driver --locked
+fi

@@ -1,0 +1,43 @@
+//! `fake-dynaspark --port 8765`: run the fake service by hand to try the app offline.
+
+use std::net::SocketAddr;
+
+use fake_dynaspark::{Behaviour, FakeServer};
+
+#[tokio::main]
+async fn main() {
+    let mut port = 8765u16;
+    let mut answer: Option<String> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => port = args.next().and_then(|p| p.parse().ok()).unwrap_or_else(|| usage()),
+            "--answer" => answer = Some(args.next().unwrap_or_else(|| usage())),
+            "-h" | "--help" => usage(),
+            _ => usage(),
+        }
+    }
+    let server = match FakeServer::start(SocketAddr::from(([127, 0, 0, 1], port))).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fake-dynaspark: cannot listen on 127.0.0.1:{port}: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Some(text) = answer {
+        server.set_fallback(Behaviour::Answer { text });
+    }
+    println!("fake Dynaspark listening on {}", server.endpoint());
+    println!("point the app at it: DYNASPARK_ENDPOINT={} cargo run", server.endpoint());
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: fake-dynaspark [--port 8765] [--answer TEXT]\n\
+         Serves POST /generate_response like Dynaspark. Without --answer it echoes what it got.\n\
+         Script it with POST /__fake/script {{\"queue\": [{{\"kind\": \"bad_gateway_html\"}}]}};\n\
+         read what it received with GET /__fake/requests."
+    );
+    std::process::exit(2);
+}
