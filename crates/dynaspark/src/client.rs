@@ -138,12 +138,20 @@ fn build_form(request: &Request) -> Result<Form, Error> {
         .part("ai_model", text(&request.model));
     if let Some(image) = &request.image {
         let part = Part::bytes(image.bytes().to_vec())
-            .file_name(image.file_name().to_owned())
+            .file_name(encode_file_name(image.file_name()))
             .mime_str(image.kind().mime())
             .map_err(|e| Error::NotAnImage { name: format!("{} ({e})", image.file_name()) })?;
         form = form.part("file", part);
     }
     Ok(form)
+}
+
+/// The reference client quotes the file name like Python's `urllib.parse.quote(name, safe="")`:
+/// every byte but ASCII letters, digits and `_.-~` is percent-encoded (UTF-8).
+fn encode_file_name(name: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~');
+    percent_encoding::utf8_percent_encode(name, RESERVED).to_string()
 }
 
 /// The headers the reference client sends; `origin` and `referer` follow the endpoint.
@@ -195,6 +203,13 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_are_quoted_like_the_reference_client() {
+        assert_eq!(encode_file_name("red square.png"), "red%20square.png");
+        assert_eq!(encode_file_name("a_b-c~d.JPG"), "a_b-c~d.JPG");
+        assert_eq!(encode_file_name("фото \"1\"/x.png"), "%D1%84%D0%BE%D1%82%D0%BE%20%221%22%2Fx.png");
+    }
 
     #[test]
     fn reference_headers_follow_the_endpoint() {

@@ -43,7 +43,7 @@ async fn request_has_exactly_the_protocol_parts_order_and_headers() {
     let file = &r.parts[2];
     assert_eq!(file.content_type.as_deref(), Some("image/png"));
     assert_eq!(file.size, PNG.len());
-    assert_eq!(file.file_name.as_deref(), Some("red square.png"));
+    assert_eq!(file.file_name.as_deref(), Some("red%20square.png"));
 
     // The file name travels percent-encoded, as the reference client sends it.
     let body = String::from_utf8_lossy(&r.body()).into_owned();
