@@ -1,0 +1,83 @@
+//! Markdown answers to safe HTML: pulldown-cmark renders, ammonia sanitises.
+//! The output may be assigned to `innerHTML`; nothing else from the network may.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use pulldown_cmark::{html, Options, Parser};
+
+/// Renders Markdown (CommonMark + tables, strikethrough, task lists) to sanitised HTML.
+/// Links keep only http, https and mailto targets; images and raw HTML are dropped.
+pub fn render_markdown(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES;
+    let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options));
+    sanitizer().clean(&unsafe_html).to_string()
+}
+
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    BUILDER.get_or_init(|| {
+        let mut b = ammonia::Builder::default();
+        b.url_schemes(HashSet::from(["http", "https", "mailto"]))
+            .link_rel(Some("noopener noreferrer nofollow"))
+            .rm_tags(["img"])
+            .add_tag_attributes("th", ["style"])
+            .add_tag_attributes("td", ["style"])
+            .filter_style_properties(HashSet::from(["text-align"]))
+            .add_allowed_classes("code", LANGUAGE_CLASSES)
+            .url_relative(ammonia::UrlRelative::Deny);
+        b
+    })
+}
+
+/// Language classes kept on code blocks (for the label and later highlighting).
+const LANGUAGE_CLASSES: [&str; 24] = [
+    "language-rust", "language-python", "language-javascript", "language-js", "language-typescript",
+    "language-ts", "language-json", "language-bash", "language-sh", "language-shell", "language-html",
+    "language-css", "language-c", "language-cpp", "language-java", "language-go", "language-sql",
+    "language-yaml", "language-toml", "language-markdown", "language-text", "language-kotlin",
+    "language-swift", "language-ruby",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_usual_markdown() {
+        let html = render_markdown("# Title\n\n- one\n- **two**\n\n| a | b |\n|---|:-:|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```\n");
+        for needle in ["<h1>Title</h1>", "<li><strong>two</strong></li>", "<table>", "<td style=\"text-align:center\">2</td>", "<code class=\"language-rust\">fn main() {}"] {
+            assert!(html.contains(needle), "missing {needle} in {html}");
+        }
+    }
+
+    #[test]
+    fn links_keep_safe_schemes_only() {
+        let html = render_markdown("[a](https://example.com) [b](javascript:alert(1)) [c](mailto:x@y.z) [d](file:///etc/passwd) [e](/relative)");
+        assert!(html.contains(r#"<a href="https://example.com" rel="noopener noreferrer nofollow">a</a>"#), "{html}");
+        assert!(html.contains(r#"href="mailto:x@y.z""#));
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(!html.contains("file:"), "{html}");
+        assert!(!html.contains("/relative"), "{html}");
+    }
+
+    #[test]
+    fn raw_html_scripts_and_images_are_removed() {
+        let html = render_markdown("hi <script>alert(1)</script><img src=x onerror=alert(1)> <b onclick=\"x()\">b</b> ![i](https://e.com/i.png)\n\n<iframe src=\"https://e.com\"></iframe>");
+        for bad in ["<script", "onerror", "onclick", "<img", "<iframe"] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+        assert!(html.contains("<b>b</b>"));
+    }
+
+    #[test]
+    fn unknown_classes_are_dropped() {
+        let html = render_markdown("```evil\" onload=\"x\nx\n```");
+        assert!(!html.contains("onload"), "{html}");
+        assert!(!html.contains("language-evil"), "{html}");
+    }
+}
