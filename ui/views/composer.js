@@ -1,0 +1,77 @@
+// The composer: multi-line input (Enter sends, Shift+Enter breaks the line), the
+// attachment chip, the model picker, and the composer's own error line.
+
+import { $, formatBytes } from '../dom.js';
+import { t } from '../i18n.js';
+import { imageUrl } from '../api.js';
+
+const input = () => $('[data-testid="composer-input"]');
+let attachment = null;
+
+export function initComposer({ onSend, onAttach, onModel }) {
+  const form = $('[data-testid="composer"]');
+  form.addEventListener('submit', (e) => { e.preventDefault(); onSend(); });
+  input().addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); onSend(); }
+  });
+  input().addEventListener('input', autosize);
+  $('[data-testid="attach-button"]').addEventListener('click', onAttach);
+  $('[data-testid="attachment-remove"]').addEventListener('click', () => setAttachment(null));
+  $('[data-testid="model-picker"]').addEventListener('change', (e) => onModel(e.target.value));
+}
+
+function autosize() {
+  const el = input();
+  el.style.height = 'auto';
+  el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+}
+
+export function getDraft() {
+  return { text: input().value, image: attachment };
+}
+
+export function clearDraft() {
+  input().value = '';
+  autosize();
+  setAttachment(null);
+}
+
+export function setText(text) {
+  input().value = text;
+  autosize();
+  input().focus();
+}
+
+export function focusInput() {
+  input().focus();
+}
+
+export function setAttachment(image) {
+  attachment = image;
+  const chip = $('[data-testid="attachment-chip"]');
+  chip.hidden = !image;
+  if (image) {
+    $('[data-testid="attachment-thumb"]').src = imageUrl(image.file);
+    chip.querySelector('.attachment-name').textContent = image.name;
+    chip.querySelector('.attachment-size').textContent = formatBytes(image.size);
+    showComposerError(null);
+  }
+}
+
+/** A message under the composer: an error (`kind` 'error') or a note ('info'). */
+export function showComposerError(message, kind = 'error') {
+  const el = $('[data-testid="composer-error"]');
+  el.hidden = !message;
+  el.textContent = message || '';
+  el.dataset.kind = kind;
+}
+
+export function setBusy(busy) {
+  $('[data-testid="send-button"]').disabled = busy;
+  $('[data-testid="send-button"]').title = busy ? t('composer.busy') : t('composer.send');
+}
+
+export function setModels(models, current) {
+  const picker = $('[data-testid="model-picker"]');
+  picker.replaceChildren(...models.map((m) => new Option(m, m, false, m === current)));
+}
