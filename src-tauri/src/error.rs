@@ -21,7 +21,14 @@ pub type IpcResult<T> = Result<T, IpcError>;
 
 impl IpcError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: None, fields: vec![], retry_after_secs: None, retryable: false }
+        Self {
+            code,
+            message: message.into(),
+            details: None,
+            fields: vec![],
+            retry_after_secs: None,
+            retryable: false,
+        }
     }
 }
 
@@ -44,7 +51,10 @@ impl From<dynaspark_core::Error> for IpcError {
             dynaspark_core::Error::Image(inner) => inner.into(),
             dynaspark_core::Error::InvalidSettings(fields) => Self {
                 fields,
-                ..Self::new("invalid_settings", "Some settings need fixing before they can be saved.")
+                ..Self::new(
+                    "invalid_settings",
+                    "Some settings need fixing before they can be saved.",
+                )
             },
             other => {
                 tracing::error!(error = %other, "command failed");
@@ -64,6 +74,9 @@ impl From<tauri::Error> for IpcError {
 impl From<tokio::task::JoinError> for IpcError {
     fn from(e: tokio::task::JoinError) -> Self {
         tracing::error!(error = %e, "background task failed");
-        Self::new("internal", "A background task failed; see the log for details.")
+        Self::new(
+            "internal",
+            "A background task failed; see the log for details.",
+        )
     }
 }

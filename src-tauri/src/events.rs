@@ -5,10 +5,19 @@ use serde::Serialize;
 use crate::error::IpcError;
 
 #[derive(Debug, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum ChatEvent {
     /// The request left; `host` is where it went, for the pending bubble.
-    Started { conversation_id: i64, model: String, host: String, with_image: bool },
+    Started {
+        conversation_id: i64,
+        model: String,
+        host: String,
+        with_image: bool,
+    },
     /// The answer arrived and was saved.
     Done { message: dynaspark_core::Message },
     /// It failed; the question stays saved and can be retried.

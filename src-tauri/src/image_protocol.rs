@@ -8,16 +8,23 @@ use crate::AppState;
 
 pub const SCHEME: &str = "dsimg";
 
-pub fn handle<R: Runtime>(ctx: UriSchemeContext<'_, R>, request: Request<Vec<u8>>, responder: UriSchemeResponder) {
+pub fn handle<R: Runtime>(
+    ctx: UriSchemeContext<'_, R>,
+    request: Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+) {
     let Some(state) = ctx.app_handle().try_state::<AppState>() else {
         return responder.respond(status(StatusCode::SERVICE_UNAVAILABLE));
     };
     let key = request.uri().path().trim_start_matches('/').to_owned();
     let path = state.images.path_of(&key);
     tauri::async_runtime::spawn_blocking(move || {
-        let response = match path.and_then(|p| std::fs::read(&p).map_err(|_| dynaspark_core::Error::NotFound { what: key.clone() })) {
+        let response = match path.and_then(|p| {
+            std::fs::read(&p).map_err(|_| dynaspark_core::Error::NotFound { what: key.clone() })
+        }) {
             Ok(bytes) => {
-                let mime = dynaspark::sniff_image_type(&bytes).map_or("application/octet-stream", |t| t.mime());
+                let mime = dynaspark::sniff_image_type(&bytes)
+                    .map_or("application/octet-stream", |t| t.mime());
                 Response::builder()
                     .header(header::CONTENT_TYPE, mime)
                     .header(header::CACHE_CONTROL, "max-age=31536000, immutable")

@@ -26,8 +26,9 @@ pub fn init(dir: &Path) -> Option<WorkerGuard> {
         }
     };
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_from_env("DYNASPARK_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,app_lib=debug,dynaspark=debug,dynaspark_core=debug"));
+    let filter = EnvFilter::try_from_env("DYNASPARK_LOG").unwrap_or_else(|_| {
+        EnvFilter::new("info,app_lib=debug,dynaspark=debug,dynaspark_core=debug")
+    });
     let result = tracing_subscriber::registry()
         .with(filter)
         .with(fmt::layer().with_writer(writer).with_ansi(false))

@@ -22,7 +22,10 @@ pub struct LoadReport {
 }
 
 impl<R: Runtime> SettingsStore<R> {
-    pub fn open(app: &AppHandle<R>, data_dir: &std::path::Path) -> Result<(Self, LoadReport), Box<dyn std::error::Error>> {
+    pub fn open(
+        app: &AppHandle<R>,
+        data_dir: &std::path::Path,
+    ) -> Result<(Self, LoadReport), Box<dyn std::error::Error>> {
         let path = data_dir.join(SETTINGS_FILE);
         let loaded = Settings::load(&path)?;
         let store = app.store_builder(&path).disable_auto_save().build()?;
@@ -30,15 +33,28 @@ impl<R: Runtime> SettingsStore<R> {
         for (key, value) in loaded.settings.to_entries() {
             store.set(key, value);
         }
-        let report = LoadReport { repairs: loaded.repairs, moved_aside: loaded.moved_aside };
+        let report = LoadReport {
+            repairs: loaded.repairs,
+            moved_aside: loaded.moved_aside,
+        };
         for r in &report.repairs {
             tracing::warn!(repair = %r, "settings repaired");
         }
-        Ok((Self { store, path, current: RwLock::new(loaded.settings) }, report))
+        Ok((
+            Self {
+                store,
+                path,
+                current: RwLock::new(loaded.settings),
+            },
+            report,
+        ))
     }
 
     pub fn get(&self) -> Settings {
-        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Validates, writes the file atomically, then updates the store and the live copy.
@@ -48,7 +64,10 @@ impl<R: Runtime> SettingsStore<R> {
         for (key, value) in settings.to_entries() {
             self.store.set(key, value);
         }
-        *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = settings.clone();
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = settings.clone();
         tracing::info!(settings = ?settings, "settings saved");
         Ok(settings)
     }

@@ -33,7 +33,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn open(app: &AppHandle, data_dir: PathBuf, log_guard: Option<WorkerGuard>) -> Result<Self, Box<dyn std::error::Error>> {
+    pub fn open(
+        app: &AppHandle,
+        data_dir: PathBuf,
+        log_guard: Option<WorkerGuard>,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut notices = Vec::new();
         let opened = History::open(&data_dir.join("history.sqlite3"))?;
         if let Some(moved) = &opened.moved_aside {
@@ -55,10 +59,15 @@ impl AppState {
         if !report.repairs.is_empty() {
             notices.push(Notice {
                 code: "settings_repaired",
-                message: format!("Some settings were invalid and were reset: {}", report.repairs.join("; ")),
+                message: format!(
+                    "Some settings were invalid and were reset: {}",
+                    report.repairs.join("; ")
+                ),
             });
         }
-        let endpoint_override = std::env::var(crate::ENV_ENDPOINT).ok().filter(|v| !v.trim().is_empty());
+        let endpoint_override = std::env::var(crate::ENV_ENDPOINT)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
         if let Some(e) = &endpoint_override {
             tracing::info!(endpoint = %e, "endpoint overridden by {}", crate::ENV_ENDPOINT);
         }
@@ -82,13 +91,18 @@ impl AppState {
     {
         let history = self.history.clone();
         let result = tauri::async_runtime::spawn_blocking(move || {
-            let mut h = history.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut h = history
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&mut h)
         })
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "history task failed");
-            crate::error::IpcError::new("internal", "A background task failed; see the log for details.")
+            crate::error::IpcError::new(
+                "internal",
+                "A background task failed; see the log for details.",
+            )
         })?;
         Ok(result?)
     }

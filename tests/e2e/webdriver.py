@@ -2,6 +2,7 @@
 tauri-driver. Just what the end-to-end tests need: sessions, elements, keys, scripts,
 screenshots, and waiting."""
 import base64
+import http.client
 import json
 import time
 import urllib.error
@@ -16,14 +17,23 @@ class WebDriverError(Exception):
     pass
 
 
+# tauri-driver forwards to WebKitWebDriver through a connection pool that does not retry.
+# Now and then the native driver resets a pooled connection before reading the command
+# on it; tauri-driver then drops our connection without an answer ("client error
+# (SendRequest)" in its log). The command never reached the browser, so it is sent again.
 def _call(method, url, body=None, timeout=120):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return json.loads(r.read() or b"{}").get("value")
-    except urllib.error.HTTPError as e:
-        raise WebDriverError(f"{method} {url}: {e.code} {e.read()[:600]!r}") from None
+    for attempt in range(4):
+        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return json.loads(r.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            raise WebDriverError(f"{method} {url}: {e.code} {e.read()[:600]!r}") from None
+        except (ConnectionResetError, http.client.RemoteDisconnected) as e:
+            if attempt == 3:
+                raise WebDriverError(f"{method} {url}: connection dropped ({e})") from None
+            time.sleep(0.3)
 
 
 class Element:

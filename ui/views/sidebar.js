@@ -57,7 +57,7 @@ export function renderSidebar({ conversations, currentId, pendingIds }, { onSele
       h('span', { class: 'item-title', testid: 'conversation-title-text' }, c.title),
       h('span', { class: 'item-meta' },
         pendingIds.has(c.id) ? h('span', { class: 'dot-pending', 'aria-hidden': 'true' }) : null,
-        `${when(c.updatedAt)} · ${t('sidebar.messages', { n: c.messageCount })}`)),
+        `${when(c.updatedAt)} · ${c.messageCount === 1 ? t('sidebar.oneMessage') : t('sidebar.messages', { n: c.messageCount })}`)),
     del);
     list.append(item);
   }

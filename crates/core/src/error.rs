@@ -10,13 +10,21 @@ pub enum Error {
     Database(#[from] rusqlite::Error),
 
     #[error("Could not {action} {}: {source}", path.display())]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error(transparent)]
     Image(#[from] dynaspark::Error),
 
     #[error("{name} is {size_mib:.1} MiB; images up to {limit_mib} MiB can be attached.")]
-    ImageTooLarge { name: String, size_mib: f64, limit_mib: u64 },
+    ImageTooLarge {
+        name: String,
+        size_mib: f64,
+        limit_mib: u64,
+    },
 
     #[error("{what} was not found.")]
     NotFound { what: String },
@@ -37,8 +45,15 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { action, path, source }
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
     }
 }

@@ -96,7 +96,10 @@ impl History {
             std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
         }
         match Self::open_existing(path) {
-            Ok(history) => Ok(Opened { history, moved_aside: None }),
+            Ok(history) => Ok(Opened {
+                history,
+                moved_aside: None,
+            }),
             Err(Error::Database(e)) if path.exists() && is_corruption(&e) => {
                 tracing::error!(error = %e, path = %path.display(), "history database unreadable");
                 let moved = move_aside(path)?;
@@ -106,7 +109,10 @@ impl History {
                         let _ = std::fs::rename(&side, format!("{}{suffix}", moved.display()));
                     }
                 }
-                Ok(Opened { history: Self::open_existing(path)?, moved_aside: Some(moved) })
+                Ok(Opened {
+                    history: Self::open_existing(path)?,
+                    moved_aside: Some(moved),
+                })
             }
             Err(e) => Err(e),
         }
@@ -132,7 +138,9 @@ impl History {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {
             return Err(Error::Database(rusqlite::Error::InvalidParameterName(format!(
@@ -186,7 +194,10 @@ impl History {
 
     pub fn get(&self, id: i64) -> Result<Conversation> {
         let summary = self.summary(id)?;
-        Ok(Conversation { summary, messages: self.messages(id)? })
+        Ok(Conversation {
+            summary,
+            messages: self.messages(id)?,
+        })
     }
 
     pub fn messages(&self, conversation_id: i64) -> Result<Vec<Message>> {
@@ -242,14 +253,22 @@ impl History {
     pub fn rename(&self, id: i64, title: &str) -> Result<()> {
         let title = title.trim();
         let title = if title.is_empty() { "Untitled" } else { title };
-        if self.conn.execute("UPDATE conversations SET title = ?2 WHERE id = ?1", params![id, title])? == 0 {
+        if self.conn.execute(
+            "UPDATE conversations SET title = ?2 WHERE id = ?1",
+            params![id, title],
+        )? == 0
+        {
             return Err(not_found(id));
         }
         Ok(())
     }
 
     pub fn delete(&self, id: i64) -> Result<()> {
-        if self.conn.execute("DELETE FROM conversations WHERE id = ?1", [id])? == 0 {
+        if self
+            .conn
+            .execute("DELETE FROM conversations WHERE id = ?1", [id])?
+            == 0
+        {
             return Err(not_found(id));
         }
         Ok(())
@@ -257,7 +276,9 @@ impl History {
 }
 
 fn not_found(id: i64) -> Error {
-    Error::NotFound { what: format!("Conversation {id}") }
+    Error::NotFound {
+        what: format!("Conversation {id}"),
+    }
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {
@@ -293,7 +314,11 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         }),
         None => None,
     };
-    let html = if role == Role::Assistant { render_markdown(&text) } else { String::new() };
+    let html = if role == Role::Assistant {
+        render_markdown(&text)
+    } else {
+        String::new()
+    };
     Ok(Message {
         id: r.get(0)?,
         conversation_id: r.get(1)?,
@@ -343,24 +368,52 @@ mod tests {
     use super::*;
 
     fn user(text: &str) -> NewMessage {
-        NewMessage { role: Role::User, text: text.into(), image: None, model: None }
+        NewMessage {
+            role: Role::User,
+            text: text.into(),
+            image: None,
+            model: None,
+        }
     }
 
     #[test]
     fn conversation_round_trip_with_image_and_order() {
         let mut h = History::open_in_memory().unwrap();
         let c = h.create("What is in this picture?").unwrap();
-        let img = StoredImage { file: format!("{}.png", "a".repeat(64)), name: "red square.png".into(), mime: "image/png".into(), size: 42 };
-        h.add_message(c.id, NewMessage { image: Some(img.clone()), ..user("What is in this picture?") }).unwrap();
+        let img = StoredImage {
+            file: format!("{}.png", "a".repeat(64)),
+            name: "red square.png".into(),
+            mime: "image/png".into(),
+            size: 42,
+        };
+        h.add_message(
+            c.id,
+            NewMessage {
+                image: Some(img.clone()),
+                ..user("What is in this picture?")
+            },
+        )
+        .unwrap();
         let answer = h
-            .add_message(c.id, NewMessage { role: Role::Assistant, text: "A **red** square.".into(), image: None, model: Some("gemini-1.5-flash".into()) })
+            .add_message(
+                c.id,
+                NewMessage {
+                    role: Role::Assistant,
+                    text: "A **red** square.".into(),
+                    image: None,
+                    model: Some("gemini-1.5-flash".into()),
+                },
+            )
             .unwrap();
         assert_eq!(answer.html, "<p>A <strong>red</strong> square.</p>\n");
         let got = h.get(c.id).unwrap();
         assert_eq!(got.summary.title, "What is in this picture?");
         assert_eq!(got.summary.message_count, 2);
         assert_eq!(got.messages[0].image.as_ref(), Some(&img));
-        assert_eq!(got.messages[0].html, "", "the person's own text is never rendered as HTML");
+        assert_eq!(
+            got.messages[0].html, "",
+            "the person's own text is never rendered as HTML"
+        );
         assert_eq!(got.messages[1].model.as_deref(), Some("gemini-1.5-flash"));
     }
 
@@ -382,8 +435,14 @@ mod tests {
         h.add_message(c.id, user("q")).unwrap();
         h.delete(c.id).unwrap();
         assert_eq!(h.get(c.id).unwrap_err().code(), "not_found");
-        assert_eq!(h.add_message(c.id, user("x")).unwrap_err().code(), "not_found");
-        let n: i64 = h.conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap();
+        assert_eq!(
+            h.add_message(c.id, user("x")).unwrap_err().code(),
+            "not_found"
+        );
+        let n: i64 = h
+            .conn
+            .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 0);
     }
 
@@ -410,7 +469,11 @@ mod tests {
         let opened = History::open(&path).unwrap();
         assert!(opened.moved_aside.is_none());
         assert_eq!(opened.history.get(id).unwrap().messages[0].text, "kept");
-        let v: i64 = opened.history.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let v: i64 = opened
+            .history
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
     }
 
@@ -423,7 +486,11 @@ mod tests {
         let opened = History::open(&path).unwrap();
         let moved = opened.moved_aside.expect("moved aside");
         assert_eq!(std::fs::read(&moved).unwrap(), junk);
-        assert!(moved.file_name().unwrap().to_string_lossy().starts_with("history.sqlite3.corrupt-"));
+        assert!(moved
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("history.sqlite3.corrupt-"));
         assert!(opened.history.list().unwrap().is_empty());
     }
 

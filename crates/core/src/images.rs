@@ -41,10 +41,16 @@ impl ImageLibrary {
 
     /// Reads, checks and copies an image file the person chose or dropped.
     pub fn import_file(&self, path: &Path) -> Result<StoredImage> {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let meta = std::fs::metadata(path).map_err(Error::io("read", path))?;
         if meta.is_dir() {
-            return Err(dynaspark::Error::NotAnImage { name: format!("{name} (a folder)") }.into());
+            return Err(dynaspark::Error::NotAnImage {
+                name: format!("{name} (a folder)"),
+            }
+            .into());
         }
         check_size(&name, meta.len())?;
         let bytes = std::fs::read(path).map_err(Error::io("read", path))?;
@@ -56,12 +62,21 @@ impl ImageLibrary {
         check_size(name, bytes.len() as u64)?;
         let image = dynaspark::Image::new(name, bytes)?;
         let kind = image.kind();
-        let file = format!("{}.{}", hex::encode(sha2::Sha256::digest(image.bytes())), kind.extension());
+        let file = format!(
+            "{}.{}",
+            hex::encode(sha2::Sha256::digest(image.bytes())),
+            kind.extension()
+        );
         let path = self.dir.join(&file);
         if !path.exists() {
             write_atomic(&path, image.bytes())?;
         }
-        Ok(StoredImage { file, name: name.to_owned(), mime: kind.mime().to_owned(), size: image.bytes().len() as u64 })
+        Ok(StoredImage {
+            file,
+            name: name.to_owned(),
+            mime: kind.mime().to_owned(),
+            size: image.bytes().len() as u64,
+        })
     }
 
     /// The path of a stored image, refusing keys that are not library file names.
@@ -72,7 +87,9 @@ impl ImageLibrary {
                 && ["jpg", "png", "gif", "webp"].contains(&ext)
         });
         if !valid {
-            return Err(Error::NotFound { what: format!("Image {file:?}") });
+            return Err(Error::NotFound {
+                what: format!("Image {file:?}"),
+            });
         }
         Ok(self.dir.join(file))
     }
@@ -81,8 +98,14 @@ impl ImageLibrary {
     pub fn load(&self, file: &str, name: &str) -> Result<dynaspark::Image> {
         let path = self.path_of(file)?;
         let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound { what: format!("The image {name}") },
-            _ => Error::Io { action: "read", path: path.clone(), source: e },
+            std::io::ErrorKind::NotFound => Error::NotFound {
+                what: format!("The image {name}"),
+            },
+            _ => Error::Io {
+                action: "read",
+                path: path.clone(),
+                source: e,
+            },
         })?;
         Ok(dynaspark::Image::new(name, bytes)?)
     }
@@ -132,7 +155,9 @@ mod tests {
         std::fs::write(&src, "just text").unwrap();
         let err = lib.import_file(&src).unwrap_err();
         assert_eq!(err.code(), "not_an_image");
-        assert!(err.to_string().contains("notes.png is not a supported image"));
+        assert!(err
+            .to_string()
+            .contains("notes.png is not a supported image"));
         let err = lib.import_file(dir.path()).unwrap_err();
         assert_eq!(err.code(), "not_an_image");
     }
@@ -152,10 +177,19 @@ mod tests {
     #[test]
     fn keys_cannot_escape_the_folder() {
         let lib = ImageLibrary::new("/data/images");
-        for bad in ["../settings.json", "/etc/passwd", "abc.png", &format!("{}.exe", "a".repeat(64)), &format!("../{}.png", "a".repeat(61))] {
+        for bad in [
+            "../settings.json",
+            "/etc/passwd",
+            "abc.png",
+            &format!("{}.exe", "a".repeat(64)),
+            &format!("../{}.png", "a".repeat(61)),
+        ] {
             assert_eq!(lib.path_of(bad).unwrap_err().code(), "not_found", "{bad}");
         }
         let good = format!("{}.webp", "0f".repeat(32));
-        assert_eq!(lib.path_of(&good).unwrap(), Path::new("/data/images").join(&good));
+        assert_eq!(
+            lib.path_of(&good).unwrap(),
+            Path::new("/data/images").join(&good)
+        );
     }
 }

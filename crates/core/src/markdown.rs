@@ -36,11 +36,30 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 
 /// Language classes kept on code blocks (for the label and later highlighting).
 const LANGUAGE_CLASSES: [&str; 24] = [
-    "language-rust", "language-python", "language-javascript", "language-js", "language-typescript",
-    "language-ts", "language-json", "language-bash", "language-sh", "language-shell", "language-html",
-    "language-css", "language-c", "language-cpp", "language-java", "language-go", "language-sql",
-    "language-yaml", "language-toml", "language-markdown", "language-text", "language-kotlin",
-    "language-swift", "language-ruby",
+    "language-rust",
+    "language-python",
+    "language-javascript",
+    "language-js",
+    "language-typescript",
+    "language-ts",
+    "language-json",
+    "language-bash",
+    "language-sh",
+    "language-shell",
+    "language-html",
+    "language-css",
+    "language-c",
+    "language-cpp",
+    "language-java",
+    "language-go",
+    "language-sql",
+    "language-yaml",
+    "language-toml",
+    "language-markdown",
+    "language-text",
+    "language-kotlin",
+    "language-swift",
+    "language-ruby",
 ];
 
 #[cfg(test)]
@@ -50,7 +69,13 @@ mod tests {
     #[test]
     fn renders_the_usual_markdown() {
         let html = render_markdown("# Title\n\n- one\n- **two**\n\n| a | b |\n|---|:-:|\n| 1 | 2 |\n\n```rust\nfn main() {}\n```\n");
-        for needle in ["<h1>Title</h1>", "<li><strong>two</strong></li>", "<table>", "<td style=\"text-align:center\">2</td>", "<code class=\"language-rust\">fn main() {}"] {
+        for needle in [
+            "<h1>Title</h1>",
+            "<li><strong>two</strong></li>",
+            "<table>",
+            "<td style=\"text-align:center\">2</td>",
+            "<code class=\"language-rust\">fn main() {}",
+        ] {
             assert!(html.contains(needle), "missing {needle} in {html}");
         }
     }
@@ -58,7 +83,12 @@ mod tests {
     #[test]
     fn links_keep_safe_schemes_only() {
         let html = render_markdown("[a](https://example.com) [b](javascript:alert(1)) [c](mailto:x@y.z) [d](file:///etc/passwd) [e](/relative)");
-        assert!(html.contains(r#"<a href="https://example.com" rel="noopener noreferrer nofollow">a</a>"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<a href="https://example.com" rel="noopener noreferrer nofollow">a</a>"#
+            ),
+            "{html}"
+        );
         assert!(html.contains(r#"href="mailto:x@y.z""#));
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("file:"), "{html}");

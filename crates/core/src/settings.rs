@@ -35,7 +35,10 @@ impl std::fmt::Debug for ProxySettings {
         f.debug_struct("ProxySettings")
             .field("url", &self.url)
             .field("username", &self.username)
-            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
             .finish()
     }
 }
@@ -117,18 +120,36 @@ impl Settings {
                 fail("proxy", e.to_string());
             }
         } else if !self.proxy.username.is_empty() || !self.proxy.password.is_empty() {
-            fail("proxy", "A proxy user name or password was given without a proxy address.".into());
+            fail(
+                "proxy",
+                "A proxy user name or password was given without a proxy address.".into(),
+            );
         }
         if !(CONNECT_RANGE.0..=CONNECT_RANGE.1).contains(&self.connect_timeout_secs) {
-            fail("connectTimeoutSecs", format!("The connect timeout must be {} to {} seconds.", CONNECT_RANGE.0, CONNECT_RANGE.1));
+            fail(
+                "connectTimeoutSecs",
+                format!(
+                    "The connect timeout must be {} to {} seconds.",
+                    CONNECT_RANGE.0, CONNECT_RANGE.1
+                ),
+            );
         }
         if !(REQUEST_RANGE.0..=REQUEST_RANGE.1).contains(&self.request_timeout_secs) {
             fail("requestTimeoutSecs", format!("The answer timeout must be {} to {} seconds (the free server can take a minute to wake).", REQUEST_RANGE.0, REQUEST_RANGE.1));
         } else if self.request_timeout_secs < self.connect_timeout_secs {
-            fail("requestTimeoutSecs", "The answer timeout must not be shorter than the connect timeout.".into());
+            fail(
+                "requestTimeoutSecs",
+                "The answer timeout must not be shorter than the connect timeout.".into(),
+            );
         }
         if !(PROMPT_RANGE.0..=PROMPT_RANGE.1).contains(&self.max_prompt_chars) {
-            fail("maxPromptChars", format!("The prompt limit must be {} to {} characters.", PROMPT_RANGE.0, PROMPT_RANGE.1));
+            fail(
+                "maxPromptChars",
+                format!(
+                    "The prompt limit must be {} to {} characters.",
+                    PROMPT_RANGE.0, PROMPT_RANGE.1
+                ),
+            );
         }
         errors
     }
@@ -140,7 +161,12 @@ impl Settings {
         self.proxy.url = self.proxy.url.trim().to_owned();
         self.proxy.username = self.proxy.username.trim().to_owned();
         let mut models: Vec<String> = Vec::new();
-        for m in self.models.iter().map(|m| m.trim()).filter(|m| !m.is_empty()) {
+        for m in self
+            .models
+            .iter()
+            .map(|m| m.trim())
+            .filter(|m| !m.is_empty())
+        {
             if !models.iter().any(|k| k == m) {
                 models.push(m.to_owned());
             }
@@ -158,11 +184,19 @@ impl Settings {
             return Ok(None);
         }
         let opt = |s: &str| (!s.is_empty()).then_some(s.to_owned());
-        ProxyConfig::new(&p.url, opt(&p.username).as_deref(), opt(&p.password).as_deref()).map(Some)
+        ProxyConfig::new(
+            &p.url,
+            opt(&p.username).as_deref(),
+            opt(&p.password).as_deref(),
+        )
+        .map(Some)
     }
 
     /// The client configuration; `endpoint_override` (from `DYNASPARK_ENDPOINT`) wins.
-    pub fn client_config(&self, endpoint_override: Option<&str>) -> Result<ClientConfig, dynaspark::Error> {
+    pub fn client_config(
+        &self,
+        endpoint_override: Option<&str>,
+    ) -> Result<ClientConfig, dynaspark::Error> {
         let mut config = ClientConfig::new(endpoint_override.unwrap_or(&self.endpoint))?;
         config.proxy = self.proxy_config()?;
         config.timeouts = Timeouts {
@@ -178,30 +212,52 @@ impl Settings {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Loaded { settings: Settings::default(), repairs: vec![], moved_aside: None })
+                return Ok(Loaded {
+                    settings: Settings::default(),
+                    repairs: vec![],
+                    moved_aside: None,
+                })
             }
-            Err(e) => return Err(Error::Io { action: "read", path: path.to_owned(), source: e }),
+            Err(e) => {
+                return Err(Error::Io {
+                    action: "read",
+                    path: path.to_owned(),
+                    source: e,
+                })
+            }
         };
         match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
             Ok(entries) => {
                 let (settings, repairs) = Settings::from_entries(&entries);
-                Ok(Loaded { settings, repairs, moved_aside: None })
+                Ok(Loaded {
+                    settings,
+                    repairs,
+                    moved_aside: None,
+                })
             }
             Err(e) => {
                 tracing::error!(error = %e, "settings file unreadable");
                 let moved = move_aside(path)?;
-                Ok(Loaded { settings: Settings::default(), repairs: vec![], moved_aside: Some(moved) })
+                Ok(Loaded {
+                    settings: Settings::default(),
+                    repairs: vec![],
+                    moved_aside: Some(moved),
+                })
             }
         }
     }
 
     /// Builds settings from stored key/value entries, repairing field by field.
-    pub fn from_entries(entries: &serde_json::Map<String, serde_json::Value>) -> (Settings, Vec<String>) {
+    pub fn from_entries(
+        entries: &serde_json::Map<String, serde_json::Value>,
+    ) -> (Settings, Vec<String>) {
         let defaults = serde_json::to_value(Settings::default()).unwrap_or_default();
         let mut merged = defaults.as_object().cloned().unwrap_or_default();
         let mut repairs = Vec::new();
         for (key, default) in merged.iter_mut() {
-            let Some(stored) = entries.get(key) else { continue };
+            let Some(stored) = entries.get(key) else {
+                continue;
+            };
             let mut candidate = defaults.clone();
             candidate[key.as_str()] = stored.clone();
             if serde_json::from_value::<Settings>(candidate).is_ok() {
@@ -210,11 +266,15 @@ impl Settings {
                 repairs.push(format!("{key} had an unreadable value and was reset"));
             }
         }
-        let mut settings: Settings = serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_default();
+        let mut settings: Settings =
+            serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or_default();
         settings = settings.normalized();
         for e in settings.validate() {
             settings.reset_field(e.field);
-            repairs.push(format!("{}: {} It was reset to its default.", e.field, e.message));
+            repairs.push(format!(
+                "{}: {} It was reset to its default.",
+                e.field, e.message
+            ));
         }
         (settings, repairs)
     }
@@ -257,7 +317,9 @@ fn model_problem(model: &str) -> Option<String> {
     if model.trim().is_empty() {
         Some("Choose a model.".into())
     } else if model.len() > 100 || model.chars().any(char::is_whitespace) {
-        Some(format!("\"{model}\" is not a model id (no spaces, at most 100 characters)."))
+        Some(format!(
+            "\"{model}\" is not a model id (no spaces, at most 100 characters)."
+        ))
     } else {
         None
     }
@@ -272,7 +334,10 @@ mod tests {
     fn defaults_are_valid_and_point_at_the_real_service() {
         let d = Settings::default();
         assert!(d.validate().is_empty(), "{:?}", d.validate());
-        assert_eq!(d.endpoint, "https://dynaspark.onrender.com/generate_response");
+        assert_eq!(
+            d.endpoint,
+            "https://dynaspark.onrender.com/generate_response"
+        );
         assert_eq!(d.model, "gemini-1.5-flash");
         assert_eq!(d.models.len(), 4);
         assert!(d.request_timeout_secs >= 90);
@@ -283,25 +348,49 @@ mod tests {
         let s = Settings {
             endpoint: "ftp://x".into(),
             model: "gemini flash".into(),
-            proxy: ProxySettings { url: "socks4://h:1".into(), ..Default::default() },
+            proxy: ProxySettings {
+                url: "socks4://h:1".into(),
+                ..Default::default()
+            },
             connect_timeout_secs: 0,
             request_timeout_secs: 5,
             max_prompt_chars: 10,
             ..Settings::default()
         };
         let fields: Vec<&str> = s.validate().iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["endpoint", "model", "proxy", "connectTimeoutSecs", "requestTimeoutSecs", "maxPromptChars"]);
+        assert_eq!(
+            fields,
+            [
+                "endpoint",
+                "model",
+                "proxy",
+                "connectTimeoutSecs",
+                "requestTimeoutSecs",
+                "maxPromptChars"
+            ]
+        );
     }
 
     #[test]
     fn proxy_credentials_without_address_are_refused() {
-        let s = Settings { proxy: ProxySettings { username: "u".into(), ..Default::default() }, ..Settings::default() };
+        let s = Settings {
+            proxy: ProxySettings {
+                username: "u".into(),
+                ..Default::default()
+            },
+            ..Settings::default()
+        };
         assert_eq!(s.validate()[0].field, "proxy");
     }
 
     #[test]
     fn normalizing_keeps_the_chosen_model_in_the_list() {
-        let s = Settings { model: " my-model ".into(), models: vec!["a".into(), " a ".into(), "".into()], ..Settings::default() }.normalized();
+        let s = Settings {
+            model: " my-model ".into(),
+            models: vec!["a".into(), " a ".into(), "".into()],
+            ..Settings::default()
+        }
+        .normalized();
         assert_eq!(s.model, "my-model");
         assert_eq!(s.models, ["a", "my-model"]);
     }
@@ -309,11 +398,17 @@ mod tests {
     #[test]
     fn client_config_uses_override_proxy_and_timeouts() {
         let s = Settings {
-            proxy: ProxySettings { url: "socks5://127.0.0.1:1080".into(), username: "u".into(), password: "secret".into() },
+            proxy: ProxySettings {
+                url: "socks5://127.0.0.1:1080".into(),
+                username: "u".into(),
+                password: "secret".into(),
+            },
             connect_timeout_secs: 7,
             ..Settings::default()
         };
-        let c = s.client_config(Some("http://127.0.0.1:9/generate_response")).unwrap();
+        let c = s
+            .client_config(Some("http://127.0.0.1:9/generate_response"))
+            .unwrap();
         assert_eq!(c.endpoint.as_str(), "http://127.0.0.1:9/generate_response");
         assert_eq!(c.timeouts.connect, Duration::from_secs(7));
         assert_eq!(c.proxy.unwrap().password(), Some("secret"));
@@ -324,7 +419,11 @@ mod tests {
     fn save_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(SETTINGS_FILE);
-        let s = Settings { model: "gemini-2.0-flash".into(), theme: Theme::Dark, ..Settings::default() };
+        let s = Settings {
+            model: "gemini-2.0-flash".into(),
+            theme: Theme::Dark,
+            ..Settings::default()
+        };
         s.save(&path).unwrap();
         let loaded = Settings::load(&path).unwrap();
         assert_eq!(loaded.settings, s);
@@ -335,7 +434,12 @@ mod tests {
     fn invalid_settings_are_not_saved() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(SETTINGS_FILE);
-        let err = Settings { endpoint: "nope".into(), ..Settings::default() }.save(&path).unwrap_err();
+        let err = Settings {
+            endpoint: "nope".into(),
+            ..Settings::default()
+        }
+        .save(&path)
+        .unwrap_err();
         assert_eq!(err.code(), "invalid_settings");
         assert!(!path.exists());
     }
@@ -355,7 +459,10 @@ mod tests {
         let loaded = Settings::load(&path).unwrap();
         assert_eq!(loaded.settings, Settings::default());
         let moved = loaded.moved_aside.unwrap();
-        assert_eq!(std::fs::read(&moved).unwrap(), b"{\"endpoint\": \"https://x/generate_resp");
+        assert_eq!(
+            std::fs::read(&moved).unwrap(),
+            b"{\"endpoint\": \"https://x/generate_resp"
+        );
         assert!(!path.exists());
     }
 
@@ -371,7 +478,10 @@ mod tests {
         let (s, repairs) = Settings::from_entries(entries.as_object().unwrap());
         assert_eq!(s.endpoint, "http://127.0.0.1:8765/generate_response");
         assert_eq!(s.model, "gemini-1.5-flash");
-        assert_eq!(s.connect_timeout_secs, Settings::default().connect_timeout_secs);
+        assert_eq!(
+            s.connect_timeout_secs,
+            Settings::default().connect_timeout_secs
+        );
         assert_eq!(s.theme, Theme::Dark);
         assert_eq!(repairs.len(), 2, "{repairs:?}");
     }

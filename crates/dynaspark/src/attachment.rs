@@ -35,9 +35,14 @@ impl ImageType {
     }
 
     pub fn from_mime(mime: &str) -> Option<Self> {
-        [ImageType::Jpeg, ImageType::Png, ImageType::Gif, ImageType::Webp]
-            .into_iter()
-            .find(|t| t.mime() == mime)
+        [
+            ImageType::Jpeg,
+            ImageType::Png,
+            ImageType::Gif,
+            ImageType::Webp,
+        ]
+        .into_iter()
+        .find(|t| t.mime() == mime)
     }
 }
 
@@ -71,7 +76,11 @@ impl Image {
     pub fn new(file_name: impl Into<String>, bytes: Vec<u8>) -> Result<Self, Error> {
         let file_name = file_name.into();
         match sniff_image_type(&bytes) {
-            Some(kind) => Ok(Self { file_name, kind, bytes }),
+            Some(kind) => Ok(Self {
+                file_name,
+                kind,
+                bytes,
+            }),
             None => Err(Error::NotAnImage { name: file_name }),
         }
     }
@@ -106,7 +115,10 @@ mod tests {
         let cases: [(&[u8], ImageType); 6] = [
             (&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], ImageType::Jpeg),
             (&[0xFF, 0xD8], ImageType::Jpeg),
-            (&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0], ImageType::Png),
+            (
+                &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0],
+                ImageType::Png,
+            ),
             (b"GIF87a....", ImageType::Gif),
             (b"GIF89a....", ImageType::Gif),
             (b"RIFF\x10\0\0\0WEBPVP8 ", ImageType::Webp),
@@ -123,10 +135,10 @@ mod tests {
             &[0xFF],
             &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A], // PNG signature cut short
             b"GIF88a",
-            b"RIFF\x10\0\0\0WAVEfmt ",                     // a WAV file
-            b"RIFF\0\0\0WEBP",                            // too short
+            b"RIFF\x10\0\0\0WAVEfmt ", // a WAV file
+            b"RIFF\0\0\0WEBP",         // too short
             b"%PDF-1.7",
-            b"\0\0\0\x18ftypheic",                        // HEIC
+            b"\0\0\0\x18ftypheic", // HEIC
             b"<svg xmlns='http://www.w3.org/2000/svg'/>",
         ];
         for bytes in cases {
@@ -146,7 +158,12 @@ mod tests {
 
     #[test]
     fn mime_round_trips() {
-        for t in [ImageType::Jpeg, ImageType::Png, ImageType::Gif, ImageType::Webp] {
+        for t in [
+            ImageType::Jpeg,
+            ImageType::Png,
+            ImageType::Gif,
+            ImageType::Webp,
+        ] {
             assert_eq!(ImageType::from_mime(t.mime()), Some(t));
         }
         assert_eq!(ImageType::from_mime("image/heic"), None);

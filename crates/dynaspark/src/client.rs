@@ -48,7 +48,9 @@ impl Client {
             Some(proxy) => builder.proxy(proxy.to_reqwest()?),
             None => builder.no_proxy(),
         };
-        let http = builder.build().map_err(|e| Error::InvalidProxy { reason: e.to_string() })?;
+        let http = builder.build().map_err(|e| Error::InvalidProxy {
+            reason: e.to_string(),
+        })?;
         Ok(Self { http, config })
     }
 
@@ -57,7 +59,11 @@ impl Client {
     }
 
     /// Sends `request` and waits for the whole answer, or for `cancel`.
-    pub async fn ask(&self, request: &Request, cancel: &CancellationToken) -> Result<Answer, Error> {
+    pub async fn ask(
+        &self,
+        request: &Request,
+        cancel: &CancellationToken,
+    ) -> Result<Answer, Error> {
         let started = Instant::now();
         tracing::info!(
             endpoint = %self.config.endpoint,
@@ -73,8 +79,14 @@ impl Client {
         };
         let elapsed = started.elapsed();
         match &result {
-            Ok(text) => tracing::info!(ms = elapsed.as_millis() as u64, chars = text.len(), "answer received"),
-            Err(e) => tracing::warn!(ms = elapsed.as_millis() as u64, code = e.code().as_str(), error = %e, "question failed"),
+            Ok(text) => tracing::info!(
+                ms = elapsed.as_millis() as u64,
+                chars = text.len(),
+                "answer received"
+            ),
+            Err(e) => {
+                tracing::warn!(ms = elapsed.as_millis() as u64, code = e.code().as_str(), error = %e, "question failed")
+            }
         }
         result.map(|text| Answer { text, elapsed })
     }
@@ -90,26 +102,47 @@ impl Client {
 
         let status = response.status().as_u16();
         let header_str = |name: header::HeaderName| {
-            response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
         };
         let content_type = header_str(header::CONTENT_TYPE);
         let retry_after = header_str(header::RETRY_AFTER);
         let body = read_body(response).await.map_err(|e| match e {
-            BodyError::TooLarge => Error::ResponseTooLarge { limit_mib: (MAX_BODY_BYTES >> 20) as u64 },
+            BodyError::TooLarge => Error::ResponseTooLarge {
+                limit_mib: (MAX_BODY_BYTES >> 20) as u64,
+            },
             BodyError::Http(e) => self.transport_error(e),
         })?;
-        map_response(status, content_type.as_deref(), retry_after.as_deref(), &body)
+        map_response(
+            status,
+            content_type.as_deref(),
+            retry_after.as_deref(),
+            &body,
+        )
     }
 
     fn transport_error(&self, e: reqwest::Error) -> Error {
-        let host = self.config.endpoint.host_str().unwrap_or_default().to_owned();
+        let host = self
+            .config
+            .endpoint
+            .host_str()
+            .unwrap_or_default()
+            .to_owned();
         let detail = self.redact(&error_chain(&e));
         if e.is_timeout() {
             // reqwest reports a connect timeout as a connect error that is also a timeout.
             if e.is_connect() {
-                return Error::ConnectTimeout { host, timeout: self.config.timeouts.connect };
+                return Error::ConnectTimeout {
+                    host,
+                    timeout: self.config.timeouts.connect,
+                };
             }
-            return Error::Timeout { timeout: self.config.timeouts.total };
+            return Error::Timeout {
+                timeout: self.config.timeouts.total,
+            };
         }
         if e.is_connect() {
             if self.config.proxy.is_some() {
@@ -131,7 +164,9 @@ impl Client {
 /// The multipart body: `user_input`, `ai_model`, then the optional `file`, in that order.
 fn build_form(request: &Request) -> Result<Form, Error> {
     let text = |value: &str| {
-        Part::text(value.to_owned()).mime_str(TEXT_PART_TYPE).expect("constant mime parses")
+        Part::text(value.to_owned())
+            .mime_str(TEXT_PART_TYPE)
+            .expect("constant mime parses")
     };
     let mut form = Form::new()
         .part("user_input", text(&request.prompt))
@@ -140,7 +175,9 @@ fn build_form(request: &Request) -> Result<Form, Error> {
         let part = Part::bytes(image.bytes().to_vec())
             .file_name(encode_file_name(image.file_name()))
             .mime_str(image.kind().mime())
-            .map_err(|e| Error::NotAnImage { name: format!("{} ({e})", image.file_name()) })?;
+            .map_err(|e| Error::NotAnImage {
+                name: format!("{} ({e})", image.file_name()),
+            })?;
         form = form.part("file", part);
     }
     Ok(form)
@@ -149,8 +186,11 @@ fn build_form(request: &Request) -> Result<Form, Error> {
 /// The reference client quotes the file name like Python's `urllib.parse.quote(name, safe="")`:
 /// every byte but ASCII letters, digits and `_.-~` is percent-encoded (UTF-8).
 fn encode_file_name(name: &str) -> String {
-    const RESERVED: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~');
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'~');
     percent_encoding::utf8_percent_encode(name, RESERVED).to_string()
 }
 
@@ -158,15 +198,23 @@ fn encode_file_name(name: &str) -> String {
 fn reference_headers(config: &ClientConfig) -> Result<HeaderMap, Error> {
     let origin = config.origin();
     let value = |v: &str| {
-        HeaderValue::from_str(v).map_err(|e| Error::InvalidEndpoint { reason: e.to_string() })
+        HeaderValue::from_str(v).map_err(|e| Error::InvalidEndpoint {
+            reason: e.to_string(),
+        })
     };
     let mut h = HeaderMap::new();
     h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-    h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9"));
+    h.insert(
+        header::ACCEPT_LANGUAGE,
+        HeaderValue::from_static("en-US,en;q=0.9"),
+    );
     h.insert(header::ORIGIN, value(&origin)?);
     h.insert(header::REFERER, value(&format!("{origin}/"))?);
     h.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
-    h.insert("x-requested-with", HeaderValue::from_static("XMLHttpRequest"));
+    h.insert(
+        "x-requested-with",
+        HeaderValue::from_static("XMLHttpRequest"),
+    );
     Ok(h)
 }
 
@@ -208,7 +256,10 @@ mod tests {
     fn file_names_are_quoted_like_the_reference_client() {
         assert_eq!(encode_file_name("red square.png"), "red%20square.png");
         assert_eq!(encode_file_name("a_b-c~d.JPG"), "a_b-c~d.JPG");
-        assert_eq!(encode_file_name("фото \"1\"/x.png"), "%D1%84%D0%BE%D1%82%D0%BE%20%221%22%2Fx.png");
+        assert_eq!(
+            encode_file_name("фото \"1\"/x.png"),
+            "%D1%84%D0%BE%D1%82%D0%BE%20%221%22%2Fx.png"
+        );
     }
 
     #[test]

@@ -11,8 +11,12 @@ use crate::{Error, ProxyConfig};
 pub const DEFAULT_ENDPOINT: &str = "https://dynaspark.onrender.com/generate_response";
 
 /// The reference model list; the first is the default.
-pub const DEFAULT_MODELS: [&str; 4] =
-    ["gemini-1.5-flash", "gemini-1.5-flash-8b", "gemini-2.0-flash", "gemini-2.0-flash-lite"];
+pub const DEFAULT_MODELS: [&str; 4] = [
+    "gemini-1.5-flash",
+    "gemini-1.5-flash-8b",
+    "gemini-2.0-flash",
+    "gemini-2.0-flash-lite",
+];
 
 /// A current desktop browser, as the service filters bots.
 pub const USER_AGENT: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \
@@ -29,7 +33,10 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self { connect: Duration::from_secs(20), total: Duration::from_secs(150) }
+        Self {
+            connect: Duration::from_secs(20),
+            total: Duration::from_secs(150),
+        }
     }
 }
 
@@ -43,7 +50,11 @@ pub struct ClientConfig {
 impl ClientConfig {
     /// Builds a config after checking the endpoint is an absolute http(s) URL.
     pub fn new(endpoint: &str) -> Result<Self, Error> {
-        Ok(Self { endpoint: parse_endpoint(endpoint)?, proxy: None, timeouts: Timeouts::default() })
+        Ok(Self {
+            endpoint: parse_endpoint(endpoint)?,
+            proxy: None,
+            timeouts: Timeouts::default(),
+        })
     }
 
     /// `origin` header value: scheme, host and (non-default) port of the endpoint.
@@ -55,11 +66,14 @@ impl ClientConfig {
 /// Checks an endpoint URL the way people type them, with messages they can act on.
 pub fn parse_endpoint(raw: &str) -> Result<Url, Error> {
     let raw = raw.trim();
-    let bad = |reason: &str| Error::InvalidEndpoint { reason: reason.to_owned() };
+    let bad = |reason: &str| Error::InvalidEndpoint {
+        reason: reason.to_owned(),
+    };
     if raw.is_empty() {
         return Err(bad("it is empty"));
     }
-    let url = Url::parse(raw).map_err(|e| bad(&format!("{e} (expected e.g. {DEFAULT_ENDPOINT})")))?;
+    let url =
+        Url::parse(raw).map_err(|e| bad(&format!("{e} (expected e.g. {DEFAULT_ENDPOINT})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("it must start with http:// or https://"));
     }

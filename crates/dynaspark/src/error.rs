@@ -22,7 +22,11 @@ pub enum Error {
     NotAnImage { name: String },
 
     #[error("Dynaspark is rate limiting requests. {}", wait_advice(*retry_after))]
-    RateLimited { status: u16, retry_after: Option<Duration>, body: String },
+    RateLimited {
+        status: u16,
+        retry_after: Option<Duration>,
+        body: String,
+    },
 
     #[error("Dynaspark is down or waking up (HTTP {status}). Free servers can take about a minute to start; try again shortly.")]
     ServerUnavailable { status: u16, body: String },
@@ -34,10 +38,18 @@ pub enum Error {
     HtmlPage { status: u16, body: String },
 
     #[error("Dynaspark answered something unexpected (HTTP {status}): {reason}.")]
-    UnexpectedResponse { status: u16, reason: &'static str, body: String },
+    UnexpectedResponse {
+        status: u16,
+        reason: &'static str,
+        body: String,
+    },
 
     #[error("Response {status}: {message}")]
-    Status { status: u16, message: String, body: String },
+    Status {
+        status: u16,
+        message: String,
+        body: String,
+    },
 
     #[error("The answer was larger than {limit_mib} MiB and was not read.")]
     ResponseTooLarge { limit_mib: u64 },
@@ -216,8 +228,16 @@ pub(crate) fn map_response(
         .unwrap_or_else(|| quote(text.trim()))
         .trim()
         .to_owned();
-    let message = if message.is_empty() { "no details given".to_owned() } else { message };
-    Err(Error::Status { status, message, body: kept })
+    let message = if message.is_empty() {
+        "no details given".to_owned()
+    } else {
+        message
+    };
+    Err(Error::Status {
+        status,
+        message,
+        body: kept,
+    })
 }
 
 fn json_error_message(body: &[u8]) -> Option<String> {
@@ -253,15 +273,25 @@ fn keep_for_details(text: &str) -> String {
 
 fn looks_like_html(content_type: Option<&str>, text: &str) -> bool {
     let ct_html = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("text/html"));
-    let start = text.trim_start().get(..15).unwrap_or(text.trim_start()).to_ascii_lowercase();
+    let start = text
+        .trim_start()
+        .get(..15)
+        .unwrap_or(text.trim_start())
+        .to_ascii_lowercase();
     ct_html || start.starts_with("<!doctype") || start.starts_with("<html")
 }
 
 fn is_cloudflare(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    ["cloudflare", "cf-ray", "cf-error", "just a moment", "attention required"]
-        .iter()
-        .any(|m| lower.contains(m))
+    [
+        "cloudflare",
+        "cf-ray",
+        "cf-error",
+        "just a moment",
+        "attention required",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
 }
 
 /// `Retry-After` as delta-seconds or an HTTP date.
@@ -271,7 +301,10 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -285,7 +318,10 @@ mod tests {
     #[test]
     fn success_returns_the_response_string_whole() {
         let body = r##"{"response": "# Title\n\nA **red** square."}"##;
-        assert_eq!(map(200, Some("application/json"), body).unwrap(), "# Title\n\nA **red** square.");
+        assert_eq!(
+            map(200, Some("application/json"), body).unwrap(),
+            "# Title\n\nA **red** square."
+        );
     }
 
     #[test]
@@ -321,15 +357,26 @@ mod tests {
         let later = std::time::SystemTime::now() + Duration::from_secs(120);
         let header = httpdate::fmt_http_date(later);
         let d = parse_retry_after(&header).unwrap();
-        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]
     fn gateway_errors_mean_the_server_is_asleep_even_with_html() {
         for status in [502, 503, 504] {
-            let err = map(status, Some("text/html"), "<!DOCTYPE html><html>waking</html>").unwrap_err();
+            let err = map(
+                status,
+                Some("text/html"),
+                "<!DOCTYPE html><html>waking</html>",
+            )
+            .unwrap_err();
             assert_eq!(err.code(), ErrorCode::ServerUnavailable);
             assert!(!err.to_string().contains('<'));
         }
@@ -349,7 +396,11 @@ mod tests {
     #[test]
     fn html_bodies_are_never_shown_raw() {
         for (status, ct, body) in [
-            (404, Some("text/html; charset=utf-8"), "<html><body><h1>Not Found</h1></body></html>"),
+            (
+                404,
+                Some("text/html; charset=utf-8"),
+                "<html><body><h1>Not Found</h1></body></html>",
+            ),
             (500, None, "  <!DOCTYPE html><p>oops</p>"),
             (200, Some("text/html"), "<html>login page</html>"),
         ] {
@@ -364,7 +415,12 @@ mod tests {
     fn other_statuses_quote_the_json_error() {
         let err = map(400, Some("application/json"), r#"{"error": "bad model"}"#).unwrap_err();
         assert_eq!(err.to_string(), "Response 400: bad model");
-        let err = map(500, None, r#"{"error": {"message": "internal", "code": 1}}"#).unwrap_err();
+        let err = map(
+            500,
+            None,
+            r#"{"error": {"message": "internal", "code": 1}}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "Response 500: internal");
         assert_eq!(err.code().as_str(), "http_status");
     }
@@ -384,11 +440,22 @@ mod tests {
     #[test]
     fn codes_are_distinct() {
         let codes = [
-            ErrorCode::InvalidEndpoint, ErrorCode::InvalidProxy, ErrorCode::NotAnImage,
-            ErrorCode::RateLimited, ErrorCode::ServerUnavailable, ErrorCode::Cloudflare,
-            ErrorCode::HtmlPage, ErrorCode::UnexpectedResponse, ErrorCode::Status,
-            ErrorCode::ResponseTooLarge, ErrorCode::ConnectTimeout, ErrorCode::Timeout,
-            ErrorCode::Connect, ErrorCode::Proxy, ErrorCode::Network, ErrorCode::Cancelled,
+            ErrorCode::InvalidEndpoint,
+            ErrorCode::InvalidProxy,
+            ErrorCode::NotAnImage,
+            ErrorCode::RateLimited,
+            ErrorCode::ServerUnavailable,
+            ErrorCode::Cloudflare,
+            ErrorCode::HtmlPage,
+            ErrorCode::UnexpectedResponse,
+            ErrorCode::Status,
+            ErrorCode::ResponseTooLarge,
+            ErrorCode::ConnectTimeout,
+            ErrorCode::Timeout,
+            ErrorCode::Connect,
+            ErrorCode::Proxy,
+            ErrorCode::Network,
+            ErrorCode::Cancelled,
         ];
         let set: std::collections::HashSet<_> = codes.iter().map(|c| c.as_str()).collect();
         assert_eq!(set.len(), codes.len());
@@ -396,8 +463,13 @@ mod tests {
 
     #[test]
     fn not_an_image_names_accepted_formats() {
-        let err = Error::NotAnImage { name: "scan.heic".into() };
-        assert_eq!(err.to_string(), "scan.heic is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP.");
+        let err = Error::NotAnImage {
+            name: "scan.heic".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "scan.heic is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP."
+        );
         assert!(!err.is_retryable());
     }
 }

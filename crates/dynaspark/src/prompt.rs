@@ -32,7 +32,10 @@ pub struct Message {
 
 impl Message {
     pub fn new(role: Role, text: impl Into<String>) -> Self {
-        Self { role, text: text.into() }
+        Self {
+            role,
+            text: text.into(),
+        }
     }
 }
 
@@ -68,14 +71,20 @@ pub fn flatten_within(messages: &[Message], max_chars: usize) -> String {
     }
     let mut prompt = full;
     if messages.len() > 6 {
-        let ends: Vec<Message> =
-            messages[..3].iter().chain(&messages[messages.len() - 3..]).cloned().collect();
+        let ends: Vec<Message> = messages[..3]
+            .iter()
+            .chain(&messages[messages.len() - 3..])
+            .cloned()
+            .collect();
         prompt = flatten(&ends);
     }
     if !fits(&prompt) {
         if messages.len() > 2 {
-            let mut kept: Vec<Message> =
-                messages.iter().filter(|m| m.role == Role::System).cloned().collect();
+            let mut kept: Vec<Message> = messages
+                .iter()
+                .filter(|m| m.role == Role::System)
+                .cloned()
+                .collect();
             kept.extend(messages.last().cloned());
             prompt = flatten(&kept);
         }
@@ -83,7 +92,11 @@ pub fn flatten_within(messages: &[Message], max_chars: usize) -> String {
             prompt = messages.last().map(|m| m.text.clone()).unwrap_or_default();
         }
     }
-    tracing::debug!(to = prompt.chars().count(), limit = max_chars, "prompt trimmed");
+    tracing::debug!(
+        to = prompt.chars().count(),
+        limit = max_chars,
+        "prompt trimmed"
+    );
     prompt
 }
 
@@ -141,7 +154,10 @@ mod tests {
     #[test]
     fn multi_line_text_is_kept_inside_its_line() {
         let msgs = [u("line one\nline two"), a("ok")];
-        assert_eq!(flatten(&msgs), "User: line one\nline two\nAssistant: ok\nAssistant:");
+        assert_eq!(
+            flatten(&msgs),
+            "User: line one\nline two\nAssistant: ok\nAssistant:"
+        );
     }
 
     #[test]
@@ -160,17 +176,35 @@ mod tests {
     #[test]
     fn long_history_keeps_first_three_and_last_three() {
         let msgs: Vec<Message> = (0..10)
-            .map(|i| if i % 2 == 0 { u(&format!("q{i}")) } else { a(&format!("a{i}")) })
+            .map(|i| {
+                if i % 2 == 0 {
+                    u(&format!("q{i}"))
+                } else {
+                    a(&format!("a{i}"))
+                }
+            })
             .collect();
         let full = flatten(&msgs);
         let trimmed = flatten_within(&msgs, full.chars().count() - 1);
-        assert_eq!(trimmed, "User: q0\nAssistant: a1\nUser: q2\nAssistant: a7\nUser: q8\nAssistant: a9\nAssistant:");
+        assert_eq!(
+            trimmed,
+            "User: q0\nAssistant: a1\nUser: q2\nAssistant: a7\nUser: q8\nAssistant: a9\nAssistant:"
+        );
     }
 
     #[test]
     fn then_system_messages_and_the_last_one() {
         let big = "x".repeat(200);
-        let msgs = vec![s("sys"), u(&big), a(&big), u(&big), a(&big), u(&big), a(&big), u("last")];
+        let msgs = vec![
+            s("sys"),
+            u(&big),
+            a(&big),
+            u(&big),
+            a(&big),
+            u(&big),
+            a(&big),
+            u("last"),
+        ];
         let out = flatten_within(&msgs, 100);
         assert_eq!(out, "System: sys\nUser: last\nAssistant:");
     }
@@ -180,7 +214,10 @@ mod tests {
         // Six messages or fewer: the first step does not apply, the second does.
         let big = "y".repeat(100);
         let msgs = vec![s("sys"), u(&big), a(&big), u("last")];
-        assert_eq!(flatten_within(&msgs, 50), "System: sys\nUser: last\nAssistant:");
+        assert_eq!(
+            flatten_within(&msgs, 50),
+            "System: sys\nUser: last\nAssistant:"
+        );
     }
 
     #[test]

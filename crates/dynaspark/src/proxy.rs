@@ -22,7 +22,9 @@ impl ProxyConfig {
         let bad = |reason: String| Error::InvalidProxy { reason };
         let raw = raw.trim();
         let mut url = Url::parse(raw).map_err(|e| {
-            bad(format!("{e}; expected e.g. http://proxy.example:3128 or socks5://127.0.0.1:1080"))
+            bad(format!(
+                "{e}; expected e.g. http://proxy.example:3128 or socks5://127.0.0.1:1080"
+            ))
         })?;
         if !SCHEMES.contains(&url.scheme()) {
             return Err(bad(format!(
@@ -46,7 +48,11 @@ impl ProxyConfig {
         if password.is_some() && username.is_none() {
             return Err(bad("a password was given without a user name".into()));
         }
-        Ok(Self { url, username, password })
+        Ok(Self {
+            url,
+            username,
+            password,
+        })
     }
 
     /// The proxy address without credentials, safe to show and log.
@@ -66,8 +72,9 @@ impl ProxyConfig {
             let _ = url.set_username(&encode(user));
             let _ = url.set_password(self.password.as_deref().map(encode).as_deref());
         }
-        reqwest::Proxy::all(url.as_str())
-            .map_err(|e| Error::InvalidProxy { reason: self.redact(&e.to_string()) })
+        reqwest::Proxy::all(url.as_str()).map_err(|e| Error::InvalidProxy {
+            reason: self.redact(&e.to_string()),
+        })
     }
 
     /// Removes the password (raw and percent-encoded) from any text.
@@ -90,7 +97,9 @@ impl std::fmt::Debug for ProxyConfig {
 }
 
 fn encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 fn decode(s: &str) -> String {
@@ -106,7 +115,12 @@ mod tests {
 
     #[test]
     fn accepts_the_four_schemes() {
-        for raw in ["http://p:3128", "https://p:443", "socks5://127.0.0.1:1080", "socks5h://h:9050"] {
+        for raw in [
+            "http://p:3128",
+            "https://p:443",
+            "socks5://127.0.0.1:1080",
+            "socks5h://h:9050",
+        ] {
             let p = ProxyConfig::new(raw, None, None).unwrap();
             assert!(p.to_reqwest().is_ok(), "{raw}");
         }
@@ -135,7 +149,10 @@ mod tests {
         assert_eq!(p.display_url(), "http://h:3128/");
         let dbg = format!("{p:?}");
         assert!(!dbg.contains("s3cr"), "{dbg}");
-        assert_eq!(p.redact("failed http://bob:s3cr%3Aet%40%21@h:3128 s3cr:et@!"), "failed http://bob:***@h:3128 ***");
+        assert_eq!(
+            p.redact("failed http://bob:s3cr%3Aet%40%21@h:3128 s3cr:et@!"),
+            "failed http://bob:***@h:3128 ***"
+        );
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! The client against the fake Dynaspark server: the exact request, every failure mode,
+#![allow(clippy::unwrap_used)]
 //! cancellation, and proxies (HTTP and SOCKS5, started here).
 
 use std::time::Duration;
 
-use dynaspark::{flatten, Client, ClientConfig, ErrorCode, Image, Message, ProxyConfig, Request, Role, Timeouts};
+use dynaspark::{
+    flatten, Client, ClientConfig, ErrorCode, Image, Message, ProxyConfig, Request, Role, Timeouts,
+};
 use fake_dynaspark::{Behaviour, FakeServer, HttpProxy, ProxyAuth, Socks5Proxy};
 use tokio_util::sync::CancellationToken;
 
@@ -14,7 +17,11 @@ fn client_for(server: &FakeServer) -> Client {
 }
 
 fn request(prompt: &str, image: Option<Image>) -> Request {
-    Request { prompt: prompt.into(), model: "gemini-2.0-flash".into(), image }
+    Request {
+        prompt: prompt.into(),
+        model: "gemini-2.0-flash".into(),
+        image,
+    }
 }
 
 async fn ask(client: &Client, req: &Request) -> Result<dynaspark::Answer, dynaspark::Error> {
@@ -24,9 +31,16 @@ async fn ask(client: &Client, req: &Request) -> Result<dynaspark::Answer, dynasp
 #[tokio::test]
 async fn request_has_exactly_the_protocol_parts_order_and_headers() {
     let server = FakeServer::start_local().await;
-    server.enqueue([Behaviour::Answer { text: "A **red** square.".into() }]);
+    server.enqueue([Behaviour::Answer {
+        text: "A **red** square.".into(),
+    }]);
     let image = Image::new("red square.png", PNG.to_vec()).unwrap();
-    let answer = ask(&client_for(&server), &request("What is in this picture?", Some(image))).await.unwrap();
+    let answer = ask(
+        &client_for(&server),
+        &request("What is in this picture?", Some(image)),
+    )
+    .await
+    .unwrap();
     assert_eq!(answer.text, "A **red** square.");
 
     let reqs = server.requests();
@@ -37,9 +51,15 @@ async fn request_has_exactly_the_protocol_parts_order_and_headers() {
     let names: Vec<&str> = r.parts.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["user_input", "ai_model", "file"]);
     assert_eq!(r.parts[0].text.as_deref(), Some("What is in this picture?"));
-    assert_eq!(r.parts[0].content_type.as_deref(), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        r.parts[0].content_type.as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(r.parts[1].text.as_deref(), Some("gemini-2.0-flash"));
-    assert_eq!(r.parts[1].content_type.as_deref(), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        r.parts[1].content_type.as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
     let file = &r.parts[2];
     assert_eq!(file.content_type.as_deref(), Some("image/png"));
     assert_eq!(file.size, PNG.len());
@@ -47,24 +67,42 @@ async fn request_has_exactly_the_protocol_parts_order_and_headers() {
 
     // The file name travels percent-encoded, as the reference client sends it.
     let body = String::from_utf8_lossy(&r.body()).into_owned();
-    assert!(body.contains("name=\"file\"; filename=\"red%20square.png\""), "{body}");
-    assert!(r.body().windows(PNG.len()).any(|w| w == PNG), "image bytes sent unchanged");
+    assert!(
+        body.contains("name=\"file\"; filename=\"red%20square.png\""),
+        "{body}"
+    );
+    assert!(
+        r.body().windows(PNG.len()).any(|w| w == PNG),
+        "image bytes sent unchanged"
+    );
 
-    let origin = server.endpoint().trim_end_matches("/generate_response").to_owned();
+    let origin = server
+        .endpoint()
+        .trim_end_matches("/generate_response")
+        .to_owned();
     assert_eq!(r.header("accept"), Some("*/*"));
     assert_eq!(r.header("accept-language"), Some("en-US,en;q=0.9"));
     assert_eq!(r.header("origin"), Some(origin.as_str()));
     assert_eq!(r.header("referer"), Some(format!("{origin}/").as_str()));
     assert_eq!(r.header("x-requested-with"), Some("XMLHttpRequest"));
     assert!(r.header("user-agent").unwrap().contains("Chrome/"));
-    assert!(r.header("content-type").unwrap().starts_with("multipart/form-data; boundary="));
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("multipart/form-data; boundary="));
 }
 
 #[tokio::test]
 async fn without_image_there_is_no_file_part() {
     let server = FakeServer::start_local().await;
-    ask(&client_for(&server), &request("hi", None)).await.unwrap();
-    let names: Vec<String> = server.requests()[0].parts.iter().map(|p| p.name.clone()).collect();
+    ask(&client_for(&server), &request("hi", None))
+        .await
+        .unwrap();
+    let names: Vec<String> = server.requests()[0]
+        .parts
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
     assert_eq!(names, ["user_input", "ai_model"]);
 }
 
@@ -72,7 +110,9 @@ async fn without_image_there_is_no_file_part() {
 async fn jpeg_named_png_is_sent_as_jpeg() {
     let server = FakeServer::start_local().await;
     let jpeg = Image::new("photo.png", vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).unwrap();
-    ask(&client_for(&server), &request("q", Some(jpeg))).await.unwrap();
+    ask(&client_for(&server), &request("q", Some(jpeg)))
+        .await
+        .unwrap();
     let file = server.requests()[0].part("file").cloned().unwrap();
     assert_eq!(file.content_type.as_deref(), Some("image/jpeg"));
     assert_eq!(file.file_name.as_deref(), Some("photo.png"));
@@ -86,9 +126,15 @@ async fn flattened_history_arrives_as_user_input() {
         Message::new(Role::Assistant, "hello"),
         Message::new(Role::User, "what is in this picture?"),
     ];
-    ask(&client_for(&server), &request(&flatten(&history), None)).await.unwrap();
+    ask(&client_for(&server), &request(&flatten(&history), None))
+        .await
+        .unwrap();
     assert_eq!(
-        server.requests()[0].part("user_input").unwrap().text.as_deref(),
+        server.requests()[0]
+            .part("user_input")
+            .unwrap()
+            .text
+            .as_deref(),
         Some("User: hi\nAssistant: hello\nUser: what is in this picture?\nAssistant:")
     );
 }
@@ -98,22 +144,39 @@ async fn each_failure_mode_maps_to_its_error() {
     let server = FakeServer::start_local().await;
     let client = client_for(&server);
     let cases: Vec<(Behaviour, ErrorCode)> = vec![
-        (Behaviour::RateLimited { retry_after: Some("12".into()) }, ErrorCode::RateLimited),
+        (
+            Behaviour::RateLimited {
+                retry_after: Some("12".into()),
+            },
+            ErrorCode::RateLimited,
+        ),
         (Behaviour::BadGatewayHtml, ErrorCode::ServerUnavailable),
         (Behaviour::Unavailable, ErrorCode::ServerUnavailable),
         (Behaviour::InvalidJson, ErrorCode::UnexpectedResponse),
         (Behaviour::MissingResponse, ErrorCode::UnexpectedResponse),
         (Behaviour::CloseMidBody, ErrorCode::Network),
         (
-            Behaviour::Status { status: 404, body: "<!DOCTYPE html><h1>gone</h1>".into(), content_type: "text/html".into() },
+            Behaviour::Status {
+                status: 404,
+                body: "<!DOCTYPE html><h1>gone</h1>".into(),
+                content_type: "text/html".into(),
+            },
             ErrorCode::HtmlPage,
         ),
         (
-            Behaviour::Status { status: 400, body: r#"{"error":"Invalid model"}"#.into(), content_type: "application/json".into() },
+            Behaviour::Status {
+                status: 400,
+                body: r#"{"error":"Invalid model"}"#.into(),
+                content_type: "application/json".into(),
+            },
             ErrorCode::Status,
         ),
         (
-            Behaviour::Status { status: 403, body: "<html>cloudflare cf-ray</html>".into(), content_type: "text/html".into() },
+            Behaviour::Status {
+                status: 403,
+                body: "<html>cloudflare cf-ray</html>".into(),
+                content_type: "text/html".into(),
+            },
             ErrorCode::Cloudflare,
         ),
     ];
@@ -123,10 +186,16 @@ async fn each_failure_mode_maps_to_its_error() {
         assert_eq!(err.code(), code, "{behaviour:?} gave {err}");
         assert!(!err.to_string().contains('<'), "raw HTML shown: {err}");
     }
-    server.enqueue([Behaviour::RateLimited { retry_after: Some("12".into()) }]);
+    server.enqueue([Behaviour::RateLimited {
+        retry_after: Some("12".into()),
+    }]);
     let err = ask(&client, &request("q", None)).await.unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(12)));
-    server.enqueue([Behaviour::Status { status: 400, body: r#"{"error":"Invalid model"}"#.into(), content_type: "application/json".into() }]);
+    server.enqueue([Behaviour::Status {
+        status: 400,
+        body: r#"{"error":"Invalid model"}"#.into(),
+        content_type: "application/json".into(),
+    }]);
     let err = ask(&client, &request("q", None)).await.unwrap_err();
     assert_eq!(err.to_string(), "Response 400: Invalid model");
 }
@@ -134,10 +203,18 @@ async fn each_failure_mode_maps_to_its_error() {
 #[tokio::test]
 async fn total_timeout_is_reported_as_such() {
     let server = FakeServer::start_local().await;
-    server.enqueue([Behaviour::Delay { ms: 3_000, then: Box::new(Behaviour::Echo) }]);
+    server.enqueue([Behaviour::Delay {
+        ms: 3_000,
+        then: Box::new(Behaviour::Echo),
+    }]);
     let mut config = ClientConfig::new(&server.endpoint()).unwrap();
-    config.timeouts = Timeouts { connect: Duration::from_secs(5), total: Duration::from_millis(300) };
-    let err = ask(&Client::new(config).unwrap(), &request("q", None)).await.unwrap_err();
+    config.timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        total: Duration::from_millis(300),
+    };
+    let err = ask(&Client::new(config).unwrap(), &request("q", None))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Timeout, "{err}");
 }
 
@@ -146,7 +223,10 @@ async fn refused_connection_is_a_connect_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let client = Client::new(ClientConfig::new(&format!("http://127.0.0.1:{port}/generate_response")).unwrap()).unwrap();
+    let client = Client::new(
+        ClientConfig::new(&format!("http://127.0.0.1:{port}/generate_response")).unwrap(),
+    )
+    .unwrap();
     let err = ask(&client, &request("q", None)).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Connect, "{err}");
     assert!(err.to_string().contains("127.0.0.1"), "{err}");
@@ -155,7 +235,10 @@ async fn refused_connection_is_a_connect_error() {
 #[tokio::test]
 async fn cancel_stops_a_request_in_flight() {
     let server = FakeServer::start_local().await;
-    server.enqueue([Behaviour::Delay { ms: 10_000, then: Box::new(Behaviour::Echo) }]);
+    server.enqueue([Behaviour::Delay {
+        ms: 10_000,
+        then: Box::new(Behaviour::Echo),
+    }]);
     let client = client_for(&server);
     let cancel = CancellationToken::new();
     let c2 = cancel.clone();
@@ -177,16 +260,29 @@ fn proxied_client(server: &FakeServer, proxy: ProxyConfig) -> Client {
 }
 
 fn auth() -> ProxyAuth {
-    ProxyAuth { username: "alice".into(), password: "pa:ss w@rd".into() }
+    ProxyAuth {
+        username: "alice".into(),
+        password: "pa:ss w@rd".into(),
+    }
 }
 
 #[tokio::test]
 async fn http_proxy_with_credentials_reaches_the_server() {
     let server = FakeServer::start_local().await;
     let proxy = HttpProxy::start(Some(auth())).await;
-    let cfg = ProxyConfig::new(&format!("http://{}", proxy.addr()), Some("alice"), Some("pa:ss w@rd")).unwrap();
+    let cfg = ProxyConfig::new(
+        &format!("http://{}", proxy.addr()),
+        Some("alice"),
+        Some("pa:ss w@rd"),
+    )
+    .unwrap();
     let image = Image::new("a.png", PNG.to_vec()).unwrap();
-    let answer = ask(&proxied_client(&server, cfg), &request("via http proxy", Some(image))).await.unwrap();
+    let answer = ask(
+        &proxied_client(&server, cfg),
+        &request("via http proxy", Some(image)),
+    )
+    .await
+    .unwrap();
     assert!(answer.text.contains("via http proxy"));
     assert_eq!(proxy.relayed(), 1);
     assert_eq!(server.requests().len(), 1);
@@ -197,8 +293,15 @@ async fn http_proxy_with_credentials_reaches_the_server() {
 async fn http_proxy_wrong_password_is_an_error_without_the_password() {
     let server = FakeServer::start_local().await;
     let proxy = HttpProxy::start(Some(auth())).await;
-    let cfg = ProxyConfig::new(&format!("http://{}", proxy.addr()), Some("alice"), Some("wrong-secret")).unwrap();
-    let err = ask(&proxied_client(&server, cfg), &request("q", None)).await.unwrap_err();
+    let cfg = ProxyConfig::new(
+        &format!("http://{}", proxy.addr()),
+        Some("alice"),
+        Some("wrong-secret"),
+    )
+    .unwrap();
+    let err = ask(&proxied_client(&server, cfg), &request("q", None))
+        .await
+        .unwrap_err();
     assert_eq!(proxy.refused(), 1);
     assert_eq!(server.requests().len(), 0);
     assert!(!format!("{err} {err:?} {:?}", err.details()).contains("wrong-secret"));
@@ -209,7 +312,9 @@ async fn socks5_proxy_reaches_the_server() {
     let server = FakeServer::start_local().await;
     let proxy = Socks5Proxy::start(None).await;
     let cfg = ProxyConfig::new(&format!("socks5://{}", proxy.addr()), None, None).unwrap();
-    let answer = ask(&proxied_client(&server, cfg), &request("via socks", None)).await.unwrap();
+    let answer = ask(&proxied_client(&server, cfg), &request("via socks", None))
+        .await
+        .unwrap();
     assert!(answer.text.contains("via socks"));
     assert_eq!(proxy.relayed(), 1);
 }
@@ -218,8 +323,15 @@ async fn socks5_proxy_reaches_the_server() {
 async fn socks5h_proxy_with_credentials_reaches_the_server() {
     let server = FakeServer::start_local().await;
     let proxy = Socks5Proxy::start(Some(auth())).await;
-    let cfg = ProxyConfig::new(&format!("socks5h://{}", proxy.addr()), Some("alice"), Some("pa:ss w@rd")).unwrap();
-    ask(&proxied_client(&server, cfg), &request("q", None)).await.unwrap();
+    let cfg = ProxyConfig::new(
+        &format!("socks5h://{}", proxy.addr()),
+        Some("alice"),
+        Some("pa:ss w@rd"),
+    )
+    .unwrap();
+    ask(&proxied_client(&server, cfg), &request("q", None))
+        .await
+        .unwrap();
     assert_eq!(proxy.relayed(), 1);
     assert_eq!(proxy.refused(), 0);
 }
@@ -228,8 +340,15 @@ async fn socks5h_proxy_with_credentials_reaches_the_server() {
 async fn socks5_wrong_password_is_a_proxy_error() {
     let server = FakeServer::start_local().await;
     let proxy = Socks5Proxy::start(Some(auth())).await;
-    let cfg = ProxyConfig::new(&format!("socks5://{}", proxy.addr()), Some("alice"), Some("nope-secret")).unwrap();
-    let err = ask(&proxied_client(&server, cfg), &request("q", None)).await.unwrap_err();
+    let cfg = ProxyConfig::new(
+        &format!("socks5://{}", proxy.addr()),
+        Some("alice"),
+        Some("nope-secret"),
+    )
+    .unwrap();
+    let err = ask(&proxied_client(&server, cfg), &request("q", None))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Proxy, "{err}");
     assert_eq!(proxy.refused(), 1);
     assert!(!err.to_string().contains("nope-secret"));

@@ -14,7 +14,10 @@ const EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "gif", "webp"];
 
 /// Opens the system file dialog filtered to images. `None` when the person cancels.
 #[tauri::command]
-pub async fn pick_image(window: tauri::Window, state: State<'_, AppState>) -> IpcResult<Option<StoredImage>> {
+pub async fn pick_image(
+    window: tauri::Window,
+    state: State<'_, AppState>,
+) -> IpcResult<Option<StoredImage>> {
     // Async dialog: a blocking one on the main thread deadlocks, GTK runs there.
     let picked = rfd::AsyncFileDialog::new()
         .set_title("Attach an image")
@@ -39,10 +42,18 @@ pub struct Imported {
 
 /// Attaches the first of the dropped paths.
 #[tauri::command]
-pub async fn import_image_paths(state: State<'_, AppState>, paths: Vec<String>) -> IpcResult<Imported> {
-    let first = paths.first().ok_or_else(|| IpcError::new("no_file", "Nothing was dropped."))?;
+pub async fn import_image_paths(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+) -> IpcResult<Imported> {
+    let first = paths
+        .first()
+        .ok_or_else(|| IpcError::new("no_file", "Nothing was dropped."))?;
     let image = import(&state, PathBuf::from(first)).await?;
-    Ok(Imported { image, ignored: paths.len() - 1 })
+    Ok(Imported {
+        image,
+        ignored: paths.len() - 1,
+    })
 }
 
 async fn import(state: &AppState, path: PathBuf) -> IpcResult<StoredImage> {

@@ -38,7 +38,10 @@ pub async fn send_message(
     image: Option<ImageRef>,
 ) -> IpcResult<Sent> {
     if text.trim().is_empty() && image.is_none() {
-        return Err(IpcError::new("empty_message", "Type a question or attach an image."));
+        return Err(IpcError::new(
+            "empty_message",
+            "Type a question or attach an image.",
+        ));
     }
     let image = match image {
         Some(r) => Some(stored_image(&state, r).await?),
@@ -49,17 +52,39 @@ pub async fn send_message(
         .with_history(move |h| {
             let id = match conversation_id {
                 Some(id) => id,
-                None => h.create(if text.trim().is_empty() { image.as_ref().map_or("", |i| i.name.as_str()) } else { &text })?.id,
+                None => {
+                    h.create(if text.trim().is_empty() {
+                        image.as_ref().map_or("", |i| i.name.as_str())
+                    } else {
+                        &text
+                    })?
+                    .id
+                }
             };
-            let message = h.add_message(id, NewMessage { role: Role::User, text, image, model: Some(model) })?;
-            Ok(Sent { conversation: h.summary(id)?, message })
+            let message = h.add_message(
+                id,
+                NewMessage {
+                    role: Role::User,
+                    text,
+                    image,
+                    model: Some(model),
+                },
+            )?;
+            Ok(Sent {
+                conversation: h.summary(id)?,
+                message,
+            })
         })
         .await
 }
 
 /// Fetches the answer to the conversation's last question. Outcomes arrive on `on_event`.
 #[tauri::command]
-pub async fn ask(state: State<'_, AppState>, conversation_id: i64, on_event: Channel<ChatEvent>) -> IpcResult<()> {
+pub async fn ask(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+    on_event: Channel<ChatEvent>,
+) -> IpcResult<()> {
     let send = |event: ChatEvent| {
         if let Err(e) = on_event.send(event) {
             tracing::warn!(error = %e, "UI channel closed");
@@ -67,14 +92,24 @@ pub async fn ask(state: State<'_, AppState>, conversation_id: i64, on_event: Cha
     };
     let token = CancellationToken::new();
     {
-        let mut in_flight = state.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut in_flight = state
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if in_flight.contains_key(&conversation_id) {
-            return Err(IpcError::new("busy", "This conversation is already waiting for an answer."));
+            return Err(IpcError::new(
+                "busy",
+                "This conversation is already waiting for an answer.",
+            ));
         }
         in_flight.insert(conversation_id, token.clone());
     }
     let outcome = answer(&state, conversation_id, &token, &send).await;
-    state.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&conversation_id);
+    state
+        .in_flight
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&conversation_id);
     match outcome {
         Ok(message) => send(ChatEvent::Done { message }),
         Err(e) if e.code == "cancelled" => send(ChatEvent::Cancelled),
@@ -86,7 +121,12 @@ pub async fn ask(state: State<'_, AppState>, conversation_id: i64, on_event: Cha
 /// Stops the question in flight in a conversation. `false` when there was none.
 #[tauri::command]
 pub fn cancel(state: State<'_, AppState>, conversation_id: i64) -> bool {
-    match state.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&conversation_id) {
+    match state
+        .in_flight
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&conversation_id)
+    {
         Some(token) => {
             tracing::info!(conversation_id, "cancel requested");
             token.cancel();
@@ -111,26 +151,51 @@ async fn answer(
             Ok(prompt_for(&messages, max_chars).map(|prompt| (prompt, image_for(&messages))))
         })
         .await?
-        .ok_or_else(|| IpcError::new("nothing_to_answer", "There is no question waiting for an answer."))?;
+        .ok_or_else(|| {
+            IpcError::new(
+                "nothing_to_answer",
+                "There is no question waiting for an answer.",
+            )
+        })?;
     let image = match image {
         Some(img) => {
             let images = state.images.clone();
-            Some(tauri::async_runtime::spawn_blocking(move || images.load(&img.file, &img.name)).await??)
+            Some(
+                tauri::async_runtime::spawn_blocking(move || images.load(&img.file, &img.name))
+                    .await??,
+            )
         }
         None => None,
     };
     send(ChatEvent::Started {
         conversation_id,
         model: settings.model.clone(),
-        host: client.config().endpoint.host_str().unwrap_or_default().to_owned(),
+        host: client
+            .config()
+            .endpoint
+            .host_str()
+            .unwrap_or_default()
+            .to_owned(),
         with_image: image.is_some(),
     });
-    let request = Request { prompt, model: settings.model.clone(), image };
+    let request = Request {
+        prompt,
+        model: settings.model.clone(),
+        image,
+    };
     let answer = client.ask(&request, token).await?;
     let model = settings.model;
     state
         .with_history(move |h| {
-            h.add_message(conversation_id, NewMessage { role: Role::Assistant, text: answer.text, image: None, model: Some(model) })
+            h.add_message(
+                conversation_id,
+                NewMessage {
+                    role: Role::Assistant,
+                    text: answer.text,
+                    image: None,
+                    model: Some(model),
+                },
+            )
         })
         .await
 }
@@ -141,7 +206,11 @@ fn prompt_for(messages: &[Message], max_chars: usize) -> Option<String> {
     let flat: Vec<dynaspark::Message> = messages
         .iter()
         .map(|m| {
-            let text = if m.text.trim().is_empty() && m.image.is_some() { IMAGE_ONLY_PROMPT } else { m.text.as_str() };
+            let text = if m.text.trim().is_empty() && m.image.is_some() {
+                IMAGE_ONLY_PROMPT
+            } else {
+                m.text.as_str()
+            };
             dynaspark::Message::new(m.role, text)
         })
         .collect();
@@ -180,7 +249,12 @@ mod tests {
             role,
             text: text.into(),
             html: String::new(),
-            image: image.map(|f| StoredImage { file: f.into(), name: f.into(), mime: "image/png".into(), size: 1 }),
+            image: image.map(|f| StoredImage {
+                file: f.into(),
+                name: f.into(),
+                mime: "image/png".into(),
+                size: 1,
+            }),
             model: None,
             created_at: 0,
         }
@@ -188,24 +262,41 @@ mod tests {
 
     #[test]
     fn first_question_is_sent_unchanged() {
-        assert_eq!(prompt_for(&[msg(Role::User, "What is this?", Some("a"))], 1000).unwrap(), "What is this?");
+        assert_eq!(
+            prompt_for(&[msg(Role::User, "What is this?", Some("a"))], 1000).unwrap(),
+            "What is this?"
+        );
     }
 
     #[test]
     fn image_without_words_asks_for_a_description() {
-        assert_eq!(prompt_for(&[msg(Role::User, "  ", Some("a"))], 1000).unwrap(), IMAGE_ONLY_PROMPT);
+        assert_eq!(
+            prompt_for(&[msg(Role::User, "  ", Some("a"))], 1000).unwrap(),
+            IMAGE_ONLY_PROMPT
+        );
     }
 
     #[test]
     fn follow_up_sends_history_and_the_earlier_image() {
-        let msgs = [msg(Role::User, "hi", Some("a.png")), msg(Role::Assistant, "hello", None), msg(Role::User, "and the colour?", None)];
-        assert_eq!(prompt_for(&msgs, 1000).unwrap(), "User: hi\nAssistant: hello\nUser: and the colour?\nAssistant:");
+        let msgs = [
+            msg(Role::User, "hi", Some("a.png")),
+            msg(Role::Assistant, "hello", None),
+            msg(Role::User, "and the colour?", None),
+        ];
+        assert_eq!(
+            prompt_for(&msgs, 1000).unwrap(),
+            "User: hi\nAssistant: hello\nUser: and the colour?\nAssistant:"
+        );
         assert_eq!(image_for(&msgs).unwrap().file, "a.png");
     }
 
     #[test]
     fn nothing_to_answer_after_an_answer() {
-        assert!(prompt_for(&[msg(Role::User, "q", None), msg(Role::Assistant, "a", None)], 1000).is_none());
+        assert!(prompt_for(
+            &[msg(Role::User, "q", None), msg(Role::Assistant, "a", None)],
+            1000
+        )
+        .is_none());
         assert!(prompt_for(&[], 1000).is_none());
     }
 }

@@ -17,13 +17,27 @@ pub async fn get_conversation(state: State<'_, AppState>, id: i64) -> IpcResult<
 }
 
 #[tauri::command]
-pub async fn rename_conversation(state: State<'_, AppState>, id: i64, title: String) -> IpcResult<ConversationSummary> {
-    state.with_history(move |h| { h.rename(id, &title)?; h.summary(id) }).await
+pub async fn rename_conversation(
+    state: State<'_, AppState>,
+    id: i64,
+    title: String,
+) -> IpcResult<ConversationSummary> {
+    state
+        .with_history(move |h| {
+            h.rename(id, &title)?;
+            h.summary(id)
+        })
+        .await
 }
 
 #[tauri::command]
 pub async fn delete_conversation(state: State<'_, AppState>, id: i64) -> IpcResult<()> {
-    if let Some(token) = state.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id) {
+    if let Some(token) = state
+        .in_flight
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&id)
+    {
         token.cancel();
     }
     state.with_history(move |h| h.delete(id)).await

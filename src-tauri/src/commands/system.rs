@@ -34,11 +34,19 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 /// Opens a link from an answer; only http, https and mailto reach the system opener.
 #[tauri::command]
 pub fn open_url(app: tauri::AppHandle, url: String) -> IpcResult<()> {
-    let parsed = url::Url::parse(&url).map_err(|_| IpcError::new("invalid_url", "That link is not a valid address."))?;
+    let parsed = url::Url::parse(&url)
+        .map_err(|_| IpcError::new("invalid_url", "That link is not a valid address."))?;
     if !matches!(parsed.scheme(), "http" | "https" | "mailto") {
-        return Err(IpcError::new("blocked_url", format!("Links of type \"{}:\" are not opened.", parsed.scheme())));
+        return Err(IpcError::new(
+            "blocked_url",
+            format!("Links of type \"{}:\" are not opened.", parsed.scheme()),
+        ));
     }
-    tracing::info!(scheme = parsed.scheme(), host = parsed.host_str().unwrap_or(""), "opening link");
+    tracing::info!(
+        scheme = parsed.scheme(),
+        host = parsed.host_str().unwrap_or(""),
+        "opening link"
+    );
     app.opener()
         .open_url(parsed.as_str(), None::<&str>)
         .map_err(|e| IpcError::new("open_failed", format!("Could not open the link: {e}")))

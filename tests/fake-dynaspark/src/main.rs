@@ -11,7 +11,12 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--port" => port = args.next().and_then(|p| p.parse().ok()).unwrap_or_else(|| usage()),
+            "--port" => {
+                port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--answer" => answer = Some(args.next().unwrap_or_else(|| usage())),
             "-h" | "--help" => usage(),
             _ => usage(),
@@ -28,7 +33,10 @@ async fn main() {
         server.set_fallback(Behaviour::Answer { text });
     }
     println!("fake Dynaspark listening on {}", server.endpoint());
-    println!("point the app at it: DYNASPARK_ENDPOINT={} cargo run", server.endpoint());
+    println!(
+        "point the app at it: DYNASPARK_ENDPOINT={} cargo run",
+        server.endpoint()
+    );
     let _ = tokio::signal::ctrl_c().await;
 }
 

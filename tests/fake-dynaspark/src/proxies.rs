@@ -51,7 +51,9 @@ proxy_handle!(HttpProxy);
 proxy_handle!(Socks5Proxy);
 
 async fn listen() -> (TcpListener, SocketAddr, Arc<Counters>) {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind loopback");
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     (listener, addr, Arc::default())
 }
@@ -72,7 +74,11 @@ impl HttpProxy {
     }
 }
 
-async fn http_session(conn: TcpStream, auth: Option<ProxyAuth>, c: Arc<Counters>) -> std::io::Result<()> {
+async fn http_session(
+    conn: TcpStream,
+    auth: Option<ProxyAuth>,
+    c: Arc<Counters>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn);
     let mut head = Vec::new();
     loop {
@@ -88,17 +94,23 @@ async fn http_session(conn: TcpStream, auth: Option<ProxyAuth>, c: Arc<Counters>
     }
     let request_line = head[0].trim_end().to_owned();
     let mut it = request_line.splitn(3, ' ');
-    let (method, target, version) =
-        (it.next().unwrap_or(""), it.next().unwrap_or(""), it.next().unwrap_or("HTTP/1.1"));
+    let (method, target, version) = (
+        it.next().unwrap_or(""),
+        it.next().unwrap_or(""),
+        it.next().unwrap_or("HTTP/1.1"),
+    );
 
     if let Some(auth) = &auth {
         let want = format!(
             "basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", auth.username, auth.password))
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", auth.username, auth.password))
         );
         let ok = head.iter().any(|l| {
             l.to_ascii_lowercase().starts_with("proxy-authorization:")
-                && l.split_once(':').map(|(_, v)| v.trim().to_ascii_lowercase()) == Some(want.to_ascii_lowercase())
+                && l.split_once(':')
+                    .map(|(_, v)| v.trim().to_ascii_lowercase())
+                    == Some(want.to_ascii_lowercase())
         });
         if !ok {
             c.refused.fetch_add(1, Ordering::SeqCst);
@@ -114,7 +126,10 @@ async fn http_session(conn: TcpStream, auth: Option<ProxyAuth>, c: Arc<Counters>
     if method == "CONNECT" {
         let mut upstream = TcpStream::connect(target).await?;
         c.relayed.fetch_add(1, Ordering::SeqCst);
-        reader.get_mut().write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n").await?;
+        reader
+            .get_mut()
+            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+            .await?;
         let buffered = reader.buffer().to_vec();
         upstream.write_all(&buffered).await?;
         let mut conn = reader.into_inner();
@@ -124,8 +139,15 @@ async fn http_session(conn: TcpStream, auth: Option<ProxyAuth>, c: Arc<Counters>
 
     // Absolute-form: `POST http://host:port/path HTTP/1.1`.
     let rest = target.strip_prefix("http://").unwrap_or(target);
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let host = if host.contains(':') { host.to_owned() } else { format!("{host}:80") };
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let host = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:80")
+    };
     let mut upstream = TcpStream::connect(&host).await?;
     c.relayed.fetch_add(1, Ordering::SeqCst);
     let mut out = format!("{method} {path} {version}\r\n");
@@ -158,7 +180,11 @@ impl Socks5Proxy {
     }
 }
 
-async fn socks_session(mut conn: TcpStream, auth: Option<ProxyAuth>, c: Arc<Counters>) -> std::io::Result<()> {
+async fn socks_session(
+    mut conn: TcpStream,
+    auth: Option<ProxyAuth>,
+    c: Arc<Counters>,
+) -> std::io::Result<()> {
     // Greeting: VER NMETHODS METHODS...
     let mut hdr = [0u8; 2];
     conn.read_exact(&mut hdr).await?;

@@ -40,7 +40,11 @@ pub enum Behaviour {
     /// 200 headers, part of a body, then the connection is closed.
     CloseMidBody,
     /// Any status, body and content type.
-    Status { status: u16, body: String, content_type: String },
+    Status {
+        status: u16,
+        body: String,
+        content_type: String,
+    },
 }
 
 /// One part of a recorded multipart (or url-encoded) request, in arrival order.
@@ -73,13 +77,18 @@ pub struct RecordedRequest {
 
 impl RecordedRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
     pub fn part(&self, name: &str) -> Option<&RecordedPart> {
         self.parts.iter().find(|p| p.name == name)
     }
     pub fn body(&self) -> Vec<u8> {
-        base64::engine::general_purpose::STANDARD.decode(&self.body_base64).unwrap_or_default()
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.body_base64)
+            .unwrap_or_default()
     }
 }
 
@@ -95,7 +104,9 @@ struct AppState(Arc<Mutex<Shared>>);
 
 impl AppState {
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -130,7 +141,9 @@ impl FakeServer {
 
     /// On 127.0.0.1 with a free port.
     pub async fn start_local() -> Self {
-        Self::start(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind 127.0.0.1")
+        Self::start(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind 127.0.0.1")
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -162,7 +175,10 @@ fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/generate_response", post(generate))
         .route("/__fake/script", post(script))
-        .route("/__fake/requests", get(list_requests).delete(clear_requests))
+        .route(
+            "/__fake/requests",
+            get(list_requests).delete(clear_requests),
+        )
         .with_state(state)
 }
 
@@ -204,10 +220,17 @@ async fn generate(State(state): State<AppState>, headers: HeaderMap, body: Bytes
 async fn record(path: &str, headers: &HeaderMap, body: &Bytes) -> RecordedRequest {
     let header_list = headers
         .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let content_type =
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let (parts, parse_error) = if content_type.starts_with("multipart/form-data") {
         match parse_multipart(content_type, body.clone()).await {
             Ok(parts) => (parts, None),
@@ -275,7 +298,12 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn part(name: String, file_name: Option<String>, content_type: Option<String>, data: &[u8]) -> RecordedPart {
+fn part(
+    name: String,
+    file_name: Option<String>,
+    content_type: Option<String>,
+    data: &[u8],
+) -> RecordedPart {
     let is_file = file_name.is_some();
     RecordedPart {
         name,
@@ -292,12 +320,20 @@ fn json_answer(status: StatusCode, value: serde_json::Value) -> Response {
     (status, Json(value)).into_response()
 }
 
-fn respond(behaviour: Behaviour, req: &RecordedRequest) -> futures_util::future::BoxFuture<'static, Response> {
+fn respond(
+    behaviour: Behaviour,
+    req: &RecordedRequest,
+) -> futures_util::future::BoxFuture<'static, Response> {
     let req = req.clone();
     Box::pin(async move {
         match behaviour {
-            Behaviour::Answer { text } => json_answer(StatusCode::OK, serde_json::json!({ "response": text })),
-            Behaviour::Echo => json_answer(StatusCode::OK, serde_json::json!({ "response": echo(&req) })),
+            Behaviour::Answer { text } => {
+                json_answer(StatusCode::OK, serde_json::json!({ "response": text }))
+            }
+            Behaviour::Echo => json_answer(
+                StatusCode::OK,
+                serde_json::json!({ "response": echo(&req) }),
+            ),
             Behaviour::Delay { ms, then } => {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 respond(*then, &req).await
@@ -328,13 +364,17 @@ fn respond(behaviour: Behaviour, req: &RecordedRequest) -> futures_util::future:
                 "{\"response\": \"unterminated",
             )
                 .into_response(),
-            Behaviour::MissingResponse => {
-                json_answer(StatusCode::OK, serde_json::json!({ "result": "no response field" }))
-            }
+            Behaviour::MissingResponse => json_answer(
+                StatusCode::OK,
+                serde_json::json!({ "result": "no response field" }),
+            ),
             Behaviour::CloseMidBody => {
                 let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
                     Ok(Bytes::from_static(b"{\"response\": \"This answer is cut o")),
-                    Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "closed mid-body")),
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "closed mid-body",
+                    )),
                 ];
                 Response::builder()
                     .status(StatusCode::OK)
@@ -342,7 +382,11 @@ fn respond(behaviour: Behaviour, req: &RecordedRequest) -> futures_util::future:
                     .body(Body::from_stream(futures_util::stream::iter(chunks)))
                     .unwrap_or_default()
             }
-            Behaviour::Status { status, body, content_type } => (
+            Behaviour::Status {
+                status,
+                body,
+                content_type,
+            } => (
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 [(header::CONTENT_TYPE, content_type)],
                 body,
@@ -355,7 +399,11 @@ fn respond(behaviour: Behaviour, req: &RecordedRequest) -> futures_util::future:
 /// A readable Markdown answer that says what arrived, so people trying the app
 /// offline see their question went through, and tests can read it back.
 fn echo(req: &RecordedRequest) -> String {
-    let text = |name: &str| req.part(name).and_then(|p| p.text.clone()).unwrap_or_default();
+    let text = |name: &str| {
+        req.part(name)
+            .and_then(|p| p.text.clone())
+            .unwrap_or_default()
+    };
     let mut out = String::from("### Echo from the fake Dynaspark\n\n");
     out.push_str(&format!("- **Model:** `{}`\n", text("ai_model")));
     match req.part("file") {
@@ -379,9 +427,17 @@ mod tests {
 
     #[test]
     fn behaviours_have_a_stable_json_form() {
-        let b = Behaviour::Delay { ms: 5, then: Box::new(Behaviour::RateLimited { retry_after: Some("3".into()) }) };
+        let b = Behaviour::Delay {
+            ms: 5,
+            then: Box::new(Behaviour::RateLimited {
+                retry_after: Some("3".into()),
+            }),
+        };
         let json = serde_json::to_string(&b).unwrap();
-        assert_eq!(json, r#"{"kind":"delay","ms":5,"then":{"kind":"rate_limited","retry_after":"3"}}"#);
+        assert_eq!(
+            json,
+            r#"{"kind":"delay","ms":5,"then":{"kind":"rate_limited","retry_after":"3"}}"#
+        );
         assert_eq!(serde_json::from_str::<Behaviour>(&json).unwrap(), b);
     }
 

@@ -1,0 +1,252 @@
+"""End-to-end tests: the real binary in a real window (under Xvfb), driven through
+tauri-driver, talking to the fake Dynaspark server. Run by `make test`.
+The tests share one data directory and run in order: later ones build on earlier ones."""
+import base64
+import hashlib
+import json
+import os
+import time
+import unittest
+
+from desktop import choose_file_in_dialog, drag_files_onto_app
+from harness import Harness
+from images import png
+from webdriver import KEYS
+
+ECHO = {"kind": "echo"}
+
+
+class DynasparkDesktop(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Harness("app")
+        cls.fake = cls.h.fake
+        cls.s = cls.h.start_app()
+        cls.red = os.path.join(cls.h.files, "red square.png")
+        with open(cls.red, "wb") as f:
+            f.write(png(48, 48, (220, 30, 40)))
+        with open(cls.red, "rb") as f:
+            cls.red_bytes = f.read()
+        cls.blue = os.path.join(cls.h.files, "blue.png")
+        with open(cls.blue, "wb") as f:
+            f.write(png(40, 30, (30, 60, 220)))
+        cls.fake_png = os.path.join(cls.h.files, "notes.png")
+        with open(cls.fake_png, "w") as f:
+            f.write("these are notes, not a picture\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.h.close()
+
+    # helpers -------------------------------------------------------------------
+
+    def messages(self, role=None):
+        sel = '[data-testid="message"]' + (f'[data-role="{role}"]' if role else "")
+        return self.s.find_all(sel)
+
+    def wait_messages(self, role, count, timeout=30):
+        return self.s.wait(lambda: len(self.messages(role)) >= count and self.messages(role),
+                           timeout=timeout, what=f"{count} {role} message(s)")
+
+    def type_and_send(self, text):
+        box = self.s.tid("composer-input")
+        box.click()
+        box.send_keys(text)
+        box.send_keys(KEYS["enter"])
+
+    def last_request(self):
+        reqs = self.fake.requests()
+        self.assertTrue(reqs, "the fake server received nothing")
+        return reqs[-1]
+
+    def part(self, req, name):
+        return next((p for p in req["parts"] if p["name"] == name), None)
+
+    def composer_error(self):
+        el = self.s.tid("composer-error")
+        return el.text if el.displayed() else ""
+
+    # tests ---------------------------------------------------------------------
+
+    def test_01_ask_about_a_picture_chosen_in_the_file_dialog(self):
+        self.s.wait(lambda: self.s.tid("welcome").displayed(), what="the welcome screen")
+        self.h.screenshot("welcome")
+        self.s.tid("attach-button").click()
+        choose_file_in_dialog(self.red)
+        chip = self.s.wait(lambda: self.s.tid("attachment-chip").displayed() and self.s.tid("attachment-chip"),
+                           timeout=20, what="the attachment chip")
+        self.assertEqual(chip.find(".attachment-name").prop("textContent"), "red square.png")
+        self.assertTrue(self.s.execute(
+            "const i = document.querySelector('[data-testid=attachment-thumb]'); return i.complete && i.naturalWidth === 48"))
+
+        self.type_and_send("What is in this picture?")
+        self.wait_messages("user", 1)
+        self.assertFalse(self.s.tid("attachment-chip").displayed(), "the composer is cleared after sending")
+        answer = self.wait_messages("assistant", 1)[0]
+        user = self.messages("user")[0]
+        self.assertEqual(user.find('[data-testid="message-text"]').text, "What is in this picture?")
+        self.assertEqual(len(user.find_all('[data-testid="message-image"]')), 1)
+        self.assertIn("Echo from the fake Dynaspark", answer.text)
+        self.assertEqual(len(answer.find_all("h3")), 1, "the answer is rendered from Markdown")
+
+        req = self.last_request()
+        self.assertEqual([p["name"] for p in req["parts"]], ["user_input", "ai_model", "file"])
+        self.assertEqual(self.part(req, "user_input")["text"], "What is in this picture?")
+        self.assertEqual(self.part(req, "ai_model")["text"], "gemini-1.5-flash")
+        f = self.part(req, "file")
+        self.assertEqual(f["content_type"], "image/png")
+        self.assertEqual(f["file_name"], "red%20square.png")
+        self.assertEqual(f["sha256"], hashlib.sha256(self.red_bytes).hexdigest())
+        headers = dict(req["headers"])
+        self.assertEqual(headers["origin"], self.fake.base)
+        self.assertEqual(headers["referer"], self.fake.base + "/")
+        self.assertEqual(headers["x-requested-with"], "XMLHttpRequest")
+        items = self.s.tids("conversation-item")
+        self.assertEqual(len(items), 1)
+        self.assertEqual(items[0].find('[data-testid="conversation-title-text"]').prop("textContent"),
+                         "What is in this picture?")
+
+    def test_02_follow_up_sends_the_flattened_history(self):
+        self.fake.clear()
+        box = self.s.tid("composer-input")
+        box.click()
+        # Shift+Enter makes a new line; Enter sends.
+        box.send_keys("And what colour")
+        box.send_keys(KEYS["shift"] + KEYS["enter"])  # modifiers are released at the end of each call
+        box.send_keys("is it?")
+        box.send_keys(KEYS["enter"])
+        self.wait_messages("assistant", 2)
+        req = self.last_request()
+        prompt = self.part(req, "user_input")["text"]
+        self.assertTrue(prompt.startswith("User: What is in this picture?\nAssistant: ### Echo from the fake Dynaspark"), prompt)
+        self.assertTrue(prompt.endswith("\nUser: And what colour\nis it?\nAssistant:"), prompt)
+        self.assertIsNotNone(self.part(req, "file"), "the conversation's picture goes with the follow-up")
+        self.h.screenshot("conversation")
+
+    def test_03_restart_finds_the_conversation_with_its_image(self):
+        os.remove(self.red)  # the app keeps its own copy
+        self.s = self.__class__.s = self.h.restart_app()
+        items = self.s.wait(lambda: self.s.tids("conversation-item"), what="saved conversations")
+        self.assertEqual(len(items), 1)
+        items[0].click()
+        self.wait_messages("assistant", 2)
+        self.assertEqual(len(self.messages("user")), 2)
+        self.s.wait(lambda: self.s.execute(
+            "const i = document.querySelector('[data-testid=message-image]'); return !!i && i.complete && i.naturalWidth === 48"),
+            what="the saved image to load")
+
+    def test_04_a_502_shows_an_error_and_retry_works(self):
+        self.s.tid("new-conversation").click()
+        self.fake.script(queue=[{"kind": "bad_gateway_html"}], fallback=ECHO)
+        self.type_and_send("Is the server awake?")
+        err = self.wait_messages("error", 1)[0]
+        self.assertEqual(err.attr("data-code"), "server_unavailable")
+        text = err.find('[data-testid="message-text"]').text
+        self.assertIn("waking up", text)
+        self.assertNotIn("<", text, "raw HTML is never shown")
+        self.h.screenshot("error")
+        err.find('[data-testid="retry-button"]').click()
+        answer = self.wait_messages("assistant", 1)[0]
+        self.assertIn("Is the server awake?", answer.text)
+        self.assertEqual(len(self.messages("user")), 1, "the question is kept once, not duplicated")
+        self.assertEqual(len(self.messages("error")), 0)
+
+    def test_05_pending_answer_shows_time_and_can_be_cancelled(self):
+        self.s.tid("new-conversation").click()
+        self.fake.script(queue=[{"kind": "delay", "ms": 30000, "then": ECHO}], fallback=ECHO)
+        self.type_and_send("A slow question")
+        pending = self.s.wait(lambda: self.s.tids("pending"), what="the pending answer")[0]
+        self.assertIn("Waiting for Dynaspark", pending.text)
+        self.s.wait(lambda: self.s.tid("pending-waking").displayed(), timeout=15, what="the waking-up hint")
+        self.assertFalse(self.s.tid("send-button").prop("disabled") is False)
+        self.h.screenshot("pending")
+        self.s.tid("cancel-button").click()
+        err = self.wait_messages("error", 1, timeout=10)[0]
+        self.assertEqual(err.attr("data-code"), "cancelled")
+        self.assertEqual(self.messages("user")[0].find('[data-testid="message-text"]').text, "A slow question")
+        err.find('[data-testid="retry-button"]').click()
+        self.wait_messages("assistant", 1)
+
+    def test_06_a_non_image_is_refused_before_anything_is_sent(self):
+        self.fake.clear()
+        self.s.tid("attach-button").click()
+        choose_file_in_dialog(self.fake_png)
+        msg = self.s.wait(self.composer_error, timeout=20, what="the refusal")
+        self.assertIn("notes.png is not a supported image", msg)
+        self.assertIn("JPEG, PNG, GIF or WebP", msg)
+        self.assertFalse(self.s.tid("attachment-chip").displayed())
+        self.assertEqual(self.fake.requests(), [])
+
+    def test_07_drag_and_drop_attaches_the_first_image(self):
+        self.s.tid("new-conversation").click()
+        drag_files_onto_app([self.blue])
+        chip = self.s.wait(lambda: self.s.tid("attachment-chip").displayed() and self.s.tid("attachment-chip"),
+                           timeout=20, what="the dropped image")
+        self.assertEqual(chip.find(".attachment-name").prop("textContent"), "blue.png")
+        self.s.tid("attachment-remove").click()
+        self.assertFalse(self.s.tid("attachment-chip").displayed())
+        drag_files_onto_app([self.blue, self.fake_png])
+        self.s.wait(lambda: self.s.tid("attachment-chip").displayed(), timeout=20, what="the first dropped image")
+        self.assertIn("Only the first image was attached", self.composer_error())
+        self.fake.clear()
+        self.type_and_send("Which colour?")
+        self.wait_messages("assistant", 1)
+        f = self.part(self.last_request(), "file")
+        self.assertEqual(f["file_name"], "blue.png")
+        drag_files_onto_app([self.fake_png])
+        self.s.wait(lambda: "not a supported image" in self.composer_error(), timeout=20, what="the refusal")
+
+    def test_08_answers_render_markdown_safely(self):
+        md = ("## Result\n\n| shape | colour |\n|---|---|\n| square | red |\n\n```python\nprint('hi')\n```\n\n"
+              "[docs](https://example.com/docs) <script>alert(1)</script> [bad](javascript:alert(1))")
+        self.fake.script(queue=[{"kind": "answer", "text": md}], fallback=ECHO)
+        self.s.tid("new-conversation").click()
+        self.type_and_send("Show me a table")
+        answer = self.wait_messages("assistant", 1)[0]
+        body = answer.find('[data-testid="message-text"]')
+        self.assertEqual(len(body.find_all("table td")), 2)
+        self.assertEqual(len(body.find_all("pre code")), 1)
+        links = body.find_all("a")
+        self.assertEqual([a.attr("href") for a in links], ["https://example.com/docs", None])
+        self.assertEqual(len(body.find_all("script")), 0)
+
+    def test_09_settings_validate_save_and_apply_without_restart(self):
+        self.s.tid("settings-button").click()
+        self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")
+        override = self.s.tid("settings-endpoint-override")
+        self.assertIn(self.fake.endpoint, override.text)
+        self.h.screenshot("settings")
+        endpoint = self.s.tid("settings-endpoint")
+        endpoint.clear()
+        endpoint.send_keys("ftp://example.com/x")
+        proxy = self.s.tid("settings-proxy")
+        proxy.clear()
+        proxy.send_keys("socks4://127.0.0.1:1080")
+        self.s.tid("settings-save").click()
+        self.s.wait(lambda: self.s.tid("settings-error-endpoint").text, what="the endpoint error")
+        self.assertIn("http://", self.s.tid("settings-error-endpoint").text)
+        self.assertIn("not supported", self.s.tid("settings-error-proxy").text)
+        self.h.screenshot("settings-errors")
+        endpoint.clear()
+        endpoint.send_keys("http://127.0.0.1:9/generate_response")
+        proxy.clear()
+        self.s.tid("settings-model-custom").send_keys("gemini-2.5-flash")
+        self.s.tid("settings-model-add").click()
+        self.s.tid("settings-save").click()
+        self.s.wait(lambda: not self.s.tid("settings-dialog").displayed(), what="the dialog to close")
+        picker = self.s.tid("model-picker")
+        self.assertEqual(picker.prop("value"), "gemini-2.5-flash")
+        with open(os.path.join(self.h.data_dir, "settings.json")) as f:
+            saved = json.load(f)
+        self.assertEqual(saved["model"], "gemini-2.5-flash")
+        self.assertIn("gemini-2.5-flash", saved["models"])
+        # Applied without restart: the next question uses the new model.
+        self.fake.clear()
+        self.s.tid("new-conversation").click()
+        self.type_and_send("Which model?")
+        self.wait_messages("assistant", 1)
+        self.assertEqual(self.part(self.last_request(), "ai_model")["text"], "gemini-2.5-flash")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
