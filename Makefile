@@ -6,7 +6,7 @@ CARGO ?= cargo
 PYTHON ?= /usr/bin/python3
 XVFB = xvfb-run -a -s "-screen 0 1600x900x24"
 
-.PHONY: run test deps test-deps lint unit e2e fake
+.PHONY: run test deps test-deps lint unit e2e fake screenshots
 
 run: deps
 	$(CARGO) run -p dynaspark-desktop
@@ -35,3 +35,8 @@ e2e:
 ## The fake Dynaspark server on port 8765, to try the app offline.
 fake:
 	$(CARGO) run -p fake-dynaspark -- --port 8765
+
+## Retakes the README's screenshots (docs/screenshots/) from the real app.
+screenshots: test-deps
+	$(CARGO) build --locked -p dynaspark-desktop -p fake-dynaspark
+	$(XVFB) $(PYTHON) tests/e2e/screenshots.py

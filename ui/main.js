@@ -194,6 +194,27 @@ function links(event) {
   api.openUrl(a.getAttribute('href')).catch((e) => toast(e.message || String(e), { kind: 'error' }));
 }
 
+const isMac = navigator.platform.toUpperCase().includes('MAC');
+
+/** Window-wide shortcuts; Cmd on macOS, Ctrl elsewhere. */
+function shortcuts(e) {
+  const mod = isMac ? e.metaKey : e.ctrlKey;
+  const dialogOpen = $('[data-testid="settings-dialog"]').open;
+  if (e.key === 'Escape' && !dialogOpen && state.currentId != null && state.pending.has(state.currentId)) {
+    e.preventDefault();
+    api.cancel(state.currentId);
+  } else if (mod && !dialogOpen && e.key.toLowerCase() === 'n') {
+    e.preventDefault();
+    newConversation();
+  } else if (mod && !dialogOpen && e.key.toLowerCase() === 'o') {
+    e.preventDefault();
+    attach();
+  } else if (mod && !dialogOpen && e.key === ',') {
+    e.preventDefault();
+    showSettings();
+  }
+}
+
 async function start() {
   await loadStrings('en');
   state.info = await api.appInfo();
@@ -205,6 +226,7 @@ async function start() {
   $('[data-testid="new-conversation"]').addEventListener('click', newConversation);
   $('[data-testid="settings-button"]').addEventListener('click', showSettings);
   $('[data-testid="message-list"]').addEventListener('click', links);
+  document.addEventListener('keydown', shortcuts);
 
   const overlay = $('[data-testid="drop-overlay"]');
   await api.onFileDrop({
