@@ -164,6 +164,13 @@ class DynasparkDesktop(unittest.TestCase):
         err = self.wait_messages("error", 1, timeout=10)[0]
         self.assertEqual(err.attr("data-code"), "cancelled")
         self.assertEqual(self.messages("user")[0].find('[data-testid="message-text"]').text, "A slow question")
+        # Retry, then cancel again with the Esc shortcut.
+        self.fake.script(queue=[{"kind": "delay", "ms": 30000, "then": ECHO}], fallback=ECHO)
+        err.find('[data-testid="retry-button"]').click()
+        self.s.wait(lambda: self.s.tids("pending"), what="the pending answer again")
+        self.s.tid("composer-input").send_keys(KEYS["escape"])
+        err = self.wait_messages("error", 1, timeout=10)[0]
+        self.assertEqual(err.attr("data-code"), "cancelled")
         err.find('[data-testid="retry-button"]').click()
         self.wait_messages("assistant", 1)
 
@@ -246,6 +253,35 @@ class DynasparkDesktop(unittest.TestCase):
         self.type_and_send("Which model?")
         self.wait_messages("assistant", 1)
         self.assertEqual(self.part(self.last_request(), "ai_model")["text"], "gemini-2.5-flash")
+
+    def test_10_proxy_secrets_stay_out_of_errors_and_logs(self):
+        secret = "hunter2-secret-pw"
+        self.s.tid("settings-button").click()
+        self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")
+        for testid, value in (("settings-proxy", "socks5://127.0.0.1:9"),
+                              ("settings-proxy-username", "alice"),
+                              ("settings-proxy-password", secret)):
+            el = self.s.tid(testid)
+            el.clear()
+            el.send_keys(value)
+        self.s.tid("settings-save").click()
+        self.s.wait(lambda: not self.s.tid("settings-dialog").displayed(), what="the dialog to close")
+        self.fake.clear()
+        self.s.tid("new-conversation").click()
+        self.type_and_send("Through the proxy?")
+        err = self.wait_messages("error", 1)[0]
+        self.assertEqual(err.attr("data-code"), "proxy")
+        self.assertNotIn(secret, err.text)
+        self.assertEqual(self.fake.requests(), [], "nothing bypassed the proxy")
+        logs = os.path.join(self.h.data_dir, "logs")
+        self.s.wait(lambda: os.listdir(logs), what="a log file")
+        time.sleep(1.5)  # the log writer flushes in the background
+        text = ""
+        for name in os.listdir(logs):
+            with open(os.path.join(logs, name), encoding="utf-8", errors="replace") as f:
+                text += f.read()
+        self.assertIn("question failed", text)
+        self.assertNotIn(secret, text)
 
 
 if __name__ == "__main__":
