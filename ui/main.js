@@ -158,9 +158,15 @@ async function attachDropped(paths) {
   }
 }
 
-function applyTheme(theme) {
+const systemDark = window.matchMedia('(prefers-color-scheme: dark)');
+
+/** Resolves the theme setting (system, light, dark) to the scheme the CSS uses. */
+function applyTheme(theme = state.settings?.theme) {
+  const dark = theme === 'dark' || (theme === 'system' && systemDark.matches);
   document.documentElement.dataset.theme = theme;
+  document.documentElement.dataset.scheme = dark ? 'dark' : 'light';
 }
+systemDark.addEventListener('change', () => applyTheme());
 
 async function showSettings() {
   openSettings(await api.getSettings(), state.info.dataDir);

@@ -70,13 +70,3 @@ impl From<tauri::Error> for IpcError {
         Self::new("internal", e.to_string())
     }
 }
-
-impl From<tokio::task::JoinError> for IpcError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        tracing::error!(error = %e, "background task failed");
-        Self::new(
-            "internal",
-            "A background task failed; see the log for details.",
-        )
-    }
-}

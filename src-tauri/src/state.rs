@@ -96,14 +96,7 @@ impl AppState {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&mut h)
         })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "history task failed");
-            crate::error::IpcError::new(
-                "internal",
-                "A background task failed; see the log for details.",
-            )
-        })?;
+        .await?;
         Ok(result?)
     }
 }

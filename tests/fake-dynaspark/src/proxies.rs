@@ -50,26 +50,29 @@ macro_rules! proxy_handle {
 proxy_handle!(HttpProxy);
 proxy_handle!(Socks5Proxy);
 
-async fn listen() -> (TcpListener, SocketAddr, Arc<Counters>) {
+/// Binds a loopback port and runs `session` for every connection, in the background.
+async fn serve<F, Fut>(auth: Option<ProxyAuth>, session: F) -> (SocketAddr, Arc<Counters>)
+where
+    F: Fn(TcpStream, Option<ProxyAuth>, Arc<Counters>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+{
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
-    (listener, addr, Arc::default())
+    let counters = Arc::<Counters>::default();
+    let c = counters.clone();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            tokio::spawn(session(conn, auth.clone(), c.clone()));
+        }
+    });
+    (addr, counters)
 }
 
 impl HttpProxy {
     pub async fn start(auth: Option<ProxyAuth>) -> Self {
-        let (listener, addr, counters) = listen().await;
-        let c = counters.clone();
-        tokio::spawn(async move {
-            while let Ok((conn, _)) = listener.accept().await {
-                let (c, auth) = (c.clone(), auth.clone());
-                tokio::spawn(async move {
-                    let _ = http_session(conn, auth, c).await;
-                });
-            }
-        });
+        let (addr, counters) = serve(auth, http_session).await;
         Self { addr, counters }
     }
 }
@@ -166,16 +169,7 @@ async fn http_session(
 
 impl Socks5Proxy {
     pub async fn start(auth: Option<ProxyAuth>) -> Self {
-        let (listener, addr, counters) = listen().await;
-        let c = counters.clone();
-        tokio::spawn(async move {
-            while let Ok((conn, _)) = listener.accept().await {
-                let (c, auth) = (c.clone(), auth.clone());
-                tokio::spawn(async move {
-                    let _ = socks_session(conn, auth, c).await;
-                });
-            }
-        });
+        let (addr, counters) = serve(auth, socks_session).await;
         Self { addr, counters }
     }
 }
