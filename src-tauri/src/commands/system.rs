@@ -34,14 +34,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 /// Opens a link from an answer; only http, https and mailto reach the system opener.
 #[tauri::command]
 pub fn open_url(app: tauri::AppHandle, url: String) -> IpcResult<()> {
-    let parsed = url::Url::parse(&url)
-        .map_err(|_| IpcError::new("invalid_url", "That link is not a valid address."))?;
-    if !matches!(parsed.scheme(), "http" | "https" | "mailto") {
-        return Err(IpcError::new(
-            "blocked_url",
-            format!("Links of type \"{}:\" are not opened.", parsed.scheme()),
-        ));
-    }
+    let parsed = openable_link(&url)?;
     tracing::info!(
         scheme = parsed.scheme(),
         host = parsed.host_str().unwrap_or(""),
@@ -50,4 +43,43 @@ pub fn open_url(app: tauri::AppHandle, url: String) -> IpcResult<()> {
     app.opener()
         .open_url(parsed.as_str(), None::<&str>)
         .map_err(|e| IpcError::new("open_failed", format!("Could not open the link: {e}")))
+}
+
+/// The links the system opener may receive: http, https and mailto only.
+fn openable_link(url: &str) -> IpcResult<url::Url> {
+    let parsed = url::Url::parse(url)
+        .map_err(|_| IpcError::new("invalid_url", "That link is not a valid address."))?;
+    if !matches!(parsed.scheme(), "http" | "https" | "mailto") {
+        return Err(IpcError::new(
+            "blocked_url",
+            format!("Links of type \"{}:\" are not opened.", parsed.scheme()),
+        ));
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_and_mail_links_are_opened() {
+        for ok in [
+            "https://example.com/a?b=c",
+            "http://localhost:8080/",
+            "mailto:someone@example.com",
+        ] {
+            assert!(openable_link(ok).is_ok(), "{ok}");
+        }
+        for (bad, code) in [
+            ("file:///etc/passwd", "blocked_url"),
+            ("javascript:alert(1)", "blocked_url"),
+            ("smb://server/share", "blocked_url"),
+            ("tauri://localhost/index.html", "blocked_url"),
+            ("not a url", "invalid_url"),
+            ("/relative/path", "invalid_url"),
+        ] {
+            assert_eq!(openable_link(bad).unwrap_err().code, code, "{bad}");
+        }
+    }
 }
