@@ -30,7 +30,7 @@ unit:
 
 e2e:
 	$(CARGO) build --locked -p dynaspark-desktop -p fake-dynaspark
-	$(XVFB) $(PYTHON) tests/e2e/test_app.py
+	$(XVFB) $(PYTHON) -m unittest discover -v -s tests/e2e -p "test_*.py"
 
 ## The fake Dynaspark server on port 8765, to try the app offline.
 fake:
