@@ -25,7 +25,8 @@ pub fn get_settings(state: State<'_, AppState>) -> SettingsView {
     }
 }
 
+/// Async so the atomic write (with fsync) runs off the main thread.
 #[tauri::command]
-pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> IpcResult<Settings> {
+pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> IpcResult<Settings> {
     Ok(state.settings.save(settings)?)
 }
