@@ -12,6 +12,15 @@ use crate::{render_markdown, Error, Result, StoredImage};
 
 const TITLE_CHARS: usize = 60;
 
+/// Columns read by `summary_from_row`, from `conversations c`.
+const SUMMARY_SELECT: &str = "SELECT c.id, c.title, c.created_at, c.updated_at,
+        (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)
+     FROM conversations c";
+/// Columns read by `message_from_row`, from `messages`.
+const MESSAGE_SELECT: &str = "SELECT id, conversation_id, role, text, image_file, image_name,
+        image_mime, image_size, model, created_at
+     FROM messages";
+
 /// Each entry moves the schema from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[r#"
     CREATE TABLE conversations (
@@ -159,11 +168,9 @@ impl History {
 
     /// Conversations, most recently active first.
     pub fn list(&self) -> Result<Vec<ConversationSummary>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.id, c.title, c.created_at, c.updated_at,
-                    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)
-             FROM conversations c ORDER BY c.updated_at DESC, c.id DESC",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{SUMMARY_SELECT} ORDER BY c.updated_at DESC, c.id DESC"
+        ))?;
         let rows = stmt.query_map([], summary_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -182,9 +189,7 @@ impl History {
     pub fn summary(&self, id: i64) -> Result<ConversationSummary> {
         self.conn
             .query_row(
-                "SELECT c.id, c.title, c.created_at, c.updated_at,
-                        (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id)
-                 FROM conversations c WHERE c.id = ?1",
+                &format!("{SUMMARY_SELECT} WHERE c.id = ?1"),
                 [id],
                 summary_from_row,
             )
@@ -201,11 +206,9 @@ impl History {
     }
 
     pub fn messages(&self, conversation_id: i64) -> Result<Vec<Message>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, conversation_id, role, text, image_file, image_name, image_mime, image_size,
-                    model, created_at
-             FROM messages WHERE conversation_id = ?1 ORDER BY id",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{MESSAGE_SELECT} WHERE conversation_id = ?1 ORDER BY id"
+        ))?;
         let rows = stmt.query_map([conversation_id], message_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -242,8 +245,7 @@ impl History {
         tx.commit()?;
         self.conn
             .query_row(
-                "SELECT id, conversation_id, role, text, image_file, image_name, image_mime,
-                        image_size, model, created_at FROM messages WHERE id = ?1",
+                &format!("{MESSAGE_SELECT} WHERE id = ?1"),
                 [id],
                 message_from_row,
             )

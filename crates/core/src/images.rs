@@ -94,6 +94,39 @@ impl ImageLibrary {
         Ok(self.dir.join(file))
     }
 
+    /// Checks that a stored image is there and what it is, reading only its first bytes.
+    pub fn describe(&self, file: &str, name: &str) -> Result<StoredImage> {
+        use std::io::Read as _;
+        let path = self.path_of(file)?;
+        let missing = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound {
+                what: format!("The image {name}"),
+            },
+            _ => Error::Io {
+                action: "read",
+                path: path.clone(),
+                source: e,
+            },
+        };
+        let mut f = std::fs::File::open(&path).map_err(missing)?;
+        let size = f.metadata().map_err(missing)?.len();
+        let mut head = Vec::with_capacity(16);
+        f.by_ref()
+            .take(16)
+            .read_to_end(&mut head)
+            .map_err(missing)?;
+        let kind =
+            dynaspark::sniff_image_type(&head).ok_or_else(|| dynaspark::Error::NotAnImage {
+                name: name.to_owned(),
+            })?;
+        Ok(StoredImage {
+            file: file.to_owned(),
+            name: name.to_owned(),
+            mime: kind.mime().to_owned(),
+            size,
+        })
+    }
+
     /// Reads a stored image back, ready to send.
     pub fn load(&self, file: &str, name: &str) -> Result<dynaspark::Image> {
         let path = self.path_of(file)?;
@@ -142,6 +175,13 @@ mod tests {
         assert_eq!(a.mime, "image/png");
         assert!(a.file.ends_with(".png"));
         assert_eq!(std::fs::read_dir(lib.dir()).unwrap().count(), 1);
+        assert_eq!(lib.describe(&a.file, "red square.png").unwrap(), a);
+        assert_eq!(
+            lib.describe(&format!("{}.png", "0".repeat(64)), "gone.png")
+                .unwrap_err()
+                .code(),
+            "not_found"
+        );
         let loaded = lib.load(&a.file, &a.name).unwrap();
         assert_eq!(loaded.bytes(), PNG);
         assert_eq!(loaded.file_name(), "red square.png");

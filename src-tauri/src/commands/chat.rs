@@ -225,17 +225,7 @@ fn image_for(messages: &[Message]) -> Option<StoredImage> {
 
 async fn stored_image(state: &AppState, r: ImageRef) -> IpcResult<StoredImage> {
     let images = state.images.clone();
-    let (file, name) = (r.file, r.name);
-    let loaded = tauri::async_runtime::spawn_blocking(move || {
-        images.load(&file, &name).map(|img| StoredImage {
-            file,
-            name: img.file_name().to_owned(),
-            mime: img.kind().mime().to_owned(),
-            size: img.bytes().len() as u64,
-        })
-    })
-    .await??;
-    Ok(loaded)
+    Ok(tauri::async_runtime::spawn_blocking(move || images.describe(&r.file, &r.name)).await??)
 }
 
 #[cfg(test)]
