@@ -98,16 +98,7 @@ impl ImageLibrary {
     pub fn describe(&self, file: &str, name: &str) -> Result<StoredImage> {
         use std::io::Read as _;
         let path = self.path_of(file)?;
-        let missing = |e: std::io::Error| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound {
-                what: format!("The image {name}"),
-            },
-            _ => Error::Io {
-                action: "read",
-                path: path.clone(),
-                source: e,
-            },
-        };
+        let missing = read_error(name, &path);
         let mut f = std::fs::File::open(&path).map_err(missing)?;
         let size = f.metadata().map_err(missing)?.len();
         let mut head = Vec::with_capacity(16);
@@ -130,17 +121,22 @@ impl ImageLibrary {
     /// Reads a stored image back, ready to send.
     pub fn load(&self, file: &str, name: &str) -> Result<dynaspark::Image> {
         let path = self.path_of(file)?;
-        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound {
-                what: format!("The image {name}"),
-            },
-            _ => Error::Io {
-                action: "read",
-                path: path.clone(),
-                source: e,
-            },
-        })?;
+        let bytes = std::fs::read(&path).map_err(read_error(name, &path))?;
         Ok(dynaspark::Image::new(name, bytes)?)
+    }
+}
+
+/// A stored image that has gone missing is "not found"; other read failures keep the I/O cause.
+fn read_error<'a>(name: &'a str, path: &'a Path) -> impl Fn(std::io::Error) -> Error + Copy + 'a {
+    move |e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            what: format!("The image {name}"),
+        },
+        _ => Error::Io {
+            action: "read",
+            path: path.to_owned(),
+            source: e,
+        },
     }
 }
 
