@@ -4,10 +4,18 @@ fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
         tauri_build::AppManifest::new().commands(&[
             "app_info",
+            "open_url",
             "list_conversations",
             "get_conversation",
             "rename_conversation",
+            "set_pinned",
             "delete_conversation",
+            "restore_conversation",
+            "purge_conversation",
+            "clear_history",
+            "list_messages",
+            "delete_message",
+            "search_messages",
             "pick_image",
             "import_image_paths",
             "send_message",
@@ -15,7 +23,8 @@ fn main() {
             "cancel",
             "get_settings",
             "save_settings",
-            "open_url",
+            "export_history",
+            "import_history",
         ]),
     ))
     .expect("failed to run tauri-build");

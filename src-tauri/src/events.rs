@@ -18,8 +18,11 @@ pub enum ChatEvent {
         host: String,
         with_image: bool,
     },
-    /// The answer arrived and was saved.
-    Done { message: dynaspark_core::Message },
+    /// The answer arrived and was saved; `conversation` has the new count and time.
+    Done {
+        message: dynaspark_core::Message,
+        conversation: dynaspark_core::ConversationSummary,
+    },
     /// It failed; the question stays saved and can be retried.
     Failed { error: IpcError },
     /// The person cancelled it.

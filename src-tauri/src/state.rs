@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use dynaspark_core::{History, ImageLibrary};
+
+/// The history database's file name in the data folder.
+pub const HISTORY_FILE: &str = "history.sqlite3";
 use serde::Serialize;
 use tauri::{AppHandle, Wry};
 use tokio_util::sync::CancellationToken;
@@ -27,7 +30,7 @@ pub struct AppState {
     pub images: ImageLibrary,
     pub settings: SettingsStore<Wry>,
     pub endpoint_override: Option<String>,
-    pub in_flight: Mutex<HashMap<i64, CancellationToken>>,
+    in_flight: Mutex<HashMap<i64, CancellationToken>>,
     pub notices: Vec<Notice>,
     _log_guard: Option<WorkerGuard>,
 }
@@ -39,16 +42,8 @@ impl AppState {
         log_guard: Option<WorkerGuard>,
     ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut notices = Vec::new();
-        let opened = History::open(&data_dir.join("history.sqlite3"))?;
-        if let Some(moved) = &opened.moved_aside {
-            notices.push(Notice {
-                code: "history_moved_aside",
-                message: format!(
-                    "The conversation history could not be read, so a new one was started. The old file was kept as {}.",
-                    moved.display()
-                ),
-            });
-        }
+        let images = ImageLibrary::new(data_dir.join("images"));
+        let history = open_history(&data_dir, &images, &mut notices)?;
         let (settings, report) = SettingsStore::open(app, &data_dir)?;
         if let Some(moved) = report.moved_aside {
             notices.push(Notice {
@@ -72,8 +67,8 @@ impl AppState {
             tracing::info!(endpoint = %e, "endpoint overridden by {}", crate::ENV_ENDPOINT);
         }
         Ok(Self {
-            images: ImageLibrary::new(data_dir.join("images")),
-            history: Arc::new(Mutex::new(opened.history)),
+            images,
+            history: Arc::new(Mutex::new(history)),
             settings,
             endpoint_override,
             in_flight: Mutex::new(HashMap::new()),
@@ -81,6 +76,31 @@ impl AppState {
             data_dir,
             _log_guard: log_guard,
         })
+    }
+
+    /// Stops the question in flight in a conversation, if any. `true` when there was one.
+    pub fn cancel_in_flight(&self, conversation_id: i64) -> bool {
+        let in_flight = self.in_flight();
+        match in_flight.get(&conversation_id) {
+            Some(token) => {
+                tracing::info!(conversation_id, "cancelling the question in flight");
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn cancel_all_in_flight(&self) {
+        for token in self.in_flight().values() {
+            token.cancel();
+        }
+    }
+
+    pub fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<i64, CancellationToken>> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Runs `f` with the history on a blocking thread, never on the UI thread.
@@ -98,5 +118,42 @@ impl AppState {
         })
         .await?;
         Ok(result?)
+    }
+}
+
+/// Opens the history. One this version cannot use (written by a newer version, or an
+/// upgrade that failed and was undone) is left untouched: the app runs on an empty
+/// in-memory history and says why, instead of refusing to start.
+fn open_history(
+    data_dir: &std::path::Path,
+    images: &ImageLibrary,
+    notices: &mut Vec<Notice>,
+) -> Result<History, Box<dyn std::error::Error>> {
+    use dynaspark_core::Error;
+    match History::open(&data_dir.join(HISTORY_FILE)) {
+        Ok(opened) => {
+            if let Some(moved) = &opened.moved_aside {
+                notices.push(Notice {
+                    code: "history_moved_aside",
+                    message: format!(
+                        "The conversation history could not be read, so a new one was started. The old file was kept as {}.",
+                        moved.display()
+                    ),
+                });
+            }
+            images.remove_unreferenced(&opened.orphaned_images);
+            Ok(opened.history)
+        }
+        Err(e @ (Error::NewerSchema { .. } | Error::MigrationFailed { .. })) => {
+            tracing::error!(error = %e, "history unusable; running without saving");
+            notices.push(Notice {
+                code: e.code(),
+                message: format!(
+                    "{e} Conversations from this session will not be saved until then."
+                ),
+            });
+            Ok(History::open_in_memory()?)
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -26,11 +26,45 @@ pub enum Error {
         limit_mib: u64,
     },
 
+    #[error("The history was written by a newer Dynaspark Desktop (schema {version}); update the app to open it. The file was left as it is.")]
+    NewerSchema { version: usize },
+
+    #[error("The history could not be upgraded from schema {from} to {to} ({reason}). It was left as it was; a copy is at {}.", backup.display())]
+    MigrationFailed {
+        from: usize,
+        to: usize,
+        backup: PathBuf,
+        reason: String,
+    },
+
     #[error("{what} was not found.")]
     NotFound { what: String },
 
     #[error("Settings were not saved: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
     InvalidSettings(Vec<crate::FieldError>),
+
+    #[error("{} is not a Dynaspark Desktop history export{}. Nothing was imported.", path.display(), found.as_deref().map(|f| format!(" (its format is {f:?})")).unwrap_or_default())]
+    NotAnExport {
+        path: PathBuf,
+        /// The `format` the file declares, if it declares one.
+        found: Option<String>,
+    },
+
+    #[error("{} was exported by a newer Dynaspark Desktop (history format version {version}; this app reads up to version {supported}). Update the app to import it; nothing was imported.", path.display())]
+    NewerExport {
+        path: PathBuf,
+        version: u64,
+        supported: u64,
+    },
+
+    #[error("{} is not a readable history export{}: {reason}. Nothing was imported.", path.display(), line.map(|l| format!(" (line {l}, column {})", column.unwrap_or(0))).unwrap_or_default())]
+    MalformedExport {
+        path: PathBuf,
+        /// Where in the file, when the problem has a place (1-based, as editors count).
+        line: Option<usize>,
+        column: Option<usize>,
+        reason: String,
+    },
 }
 
 impl Error {
@@ -41,7 +75,12 @@ impl Error {
             Error::Image(e) => e.code().as_str(),
             Error::ImageTooLarge { .. } => "image_too_large",
             Error::NotFound { .. } => "not_found",
+            Error::NewerSchema { .. } => "newer_schema",
+            Error::MigrationFailed { .. } => "migration_failed",
             Error::InvalidSettings(_) => "invalid_settings",
+            Error::NotAnExport { .. } => "not_an_export",
+            Error::NewerExport { .. } => "newer_export",
+            Error::MalformedExport { .. } => "malformed_export",
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use crate::files::write_atomic;
@@ -14,7 +14,7 @@ use crate::{Error, Result};
 pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 
 /// An image in the library.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredImage {
     /// `<sha256>.<ext>`, the key under which the library holds it.
@@ -126,6 +126,28 @@ impl ImageLibrary {
     }
 }
 
+impl ImageLibrary {
+    /// Removes images no message refers to any more (the store says which, after a purge).
+    /// Returns how many were removed; a file already gone is not an error.
+    pub fn remove_unreferenced(&self, files: &[String]) -> usize {
+        let mut removed = 0;
+        for file in files {
+            let Ok(path) = self.path_of(file) else {
+                continue;
+            };
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(file, error = %e, "could not remove an unused image"),
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "unused images removed");
+        }
+        removed
+    }
+}
+
 /// A stored image that has gone missing is "not found"; other read failures keep the I/O cause.
 fn read_error<'a>(name: &'a str, path: &'a Path) -> impl Fn(std::io::Error) -> Error + Copy + 'a {
     move |e| match e.kind() {
@@ -208,6 +230,20 @@ mod tests {
         let err = lib.import_file(&src).unwrap_err();
         assert_eq!(err.code(), "image_too_large");
         assert!(err.to_string().contains("up to 20 MiB"), "{err}");
+    }
+
+    #[test]
+    fn unreferenced_images_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = ImageLibrary::new(dir.path().join("images"));
+        let a = lib.import_bytes("a.png", PNG.to_vec()).unwrap();
+        let mut other = PNG.to_vec();
+        other.push(b'!');
+        let b = lib.import_bytes("b.png", other).unwrap();
+        let n = lib.remove_unreferenced(&[a.file.clone(), a.file.clone(), "../x".into()]);
+        assert_eq!(n, 1);
+        assert!(!lib.path_of(&a.file).unwrap().exists());
+        assert!(lib.path_of(&b.file).unwrap().exists());
     }
 
     #[test]

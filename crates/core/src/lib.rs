@@ -2,6 +2,7 @@
 //! library, settings and Markdown rendering. Nothing here depends on Tauri.
 
 mod error;
+mod exchange;
 mod files;
 mod history;
 mod images;
@@ -9,7 +10,12 @@ mod markdown;
 mod settings;
 
 pub use error::{Error, Result};
-pub use history::{Conversation, ConversationSummary, History, Message, NewMessage, Opened};
+pub use exchange::{export, import, ExportFormat, ExportReport, ImportReport};
+pub use history::{
+    Anchor, ConversationPage, ConversationRecord, ConversationSummary, Cursor, History, Message,
+    MessagePage, MessageRecord, NewMessage, Opened, PromptContext, Purged, SearchHit,
+    SearchResults,
+};
 pub use images::{ImageLibrary, StoredImage, MAX_IMAGE_BYTES};
-pub use markdown::render_markdown;
+pub use markdown::{render_markdown, RENDERER_VERSION};
 pub use settings::{FieldError, Loaded, ProxySettings, Settings, Theme, SETTINGS_FILE};

@@ -6,6 +6,10 @@ use std::sync::OnceLock;
 
 use pulldown_cmark::{html, Options, Parser};
 
+/// Bump when the HTML for the same Markdown changes: stored answers are re-rendered
+/// lazily, the next time they are read.
+pub const RENDERER_VERSION: i64 = 1;
+
 /// Renders Markdown (CommonMark + tables, strikethrough, task lists) to sanitised HTML.
 /// Links keep only http, https and mailto targets; images and raw HTML are dropped.
 pub fn render_markdown(markdown: &str) -> String {

@@ -12,5 +12,5 @@ pub use attachment::{sniff_image_type, Image, ImageType, SUPPORTED_FORMATS};
 pub use client::{Answer, Client, Request};
 pub use config::{ClientConfig, Timeouts, DEFAULT_ENDPOINT, DEFAULT_MODELS, USER_AGENT};
 pub use error::{Error, ErrorCode};
-pub use prompt::{flatten, flatten_within, Message, Role};
+pub use prompt::{flatten, flatten_long, flatten_within, Message, Role};
 pub use proxy::ProxyConfig;

@@ -64,40 +64,71 @@ pub fn flatten(messages: &[Message]) -> String {
 /// client does: first and last three messages; then system messages plus the last
 /// one; then the last message's text alone (which may still exceed the limit).
 pub fn flatten_within(messages: &[Message], max_chars: usize) -> String {
-    let fits = |p: &str| p.chars().count() <= max_chars;
     let full = flatten(messages);
-    if fits(&full) {
+    if fits(&full, max_chars) {
         return full;
     }
-    let mut prompt = full;
-    if messages.len() > 6 {
-        let ends: Vec<Message> = messages[..3]
-            .iter()
-            .chain(&messages[messages.len() - 3..])
-            .cloned()
-            .collect();
-        prompt = flatten(&ends);
-    }
-    if !fits(&prompt) {
-        if messages.len() > 2 {
-            let mut kept: Vec<Message> = messages
-                .iter()
-                .filter(|m| m.role == Role::System)
-                .cloned()
-                .collect();
-            kept.extend(messages.last().cloned());
-            prompt = flatten(&kept);
-        }
-        if !fits(&prompt) {
-            prompt = messages.last().map(|m| m.text.clone()).unwrap_or_default();
-        }
-    }
+    let systems: Vec<Message> = messages
+        .iter()
+        .filter(|m| m.role == Role::System)
+        .cloned()
+        .collect();
+    let prompt = if messages.len() > 6 {
+        flatten_long(
+            &messages[..3],
+            &systems,
+            &messages[messages.len() - 3..],
+            max_chars,
+        )
+    } else if messages.len() > 2 {
+        trim_to_systems_and_last(&systems, messages, max_chars)
+    } else {
+        messages.last().map(|m| m.text.clone()).unwrap_or_default()
+    };
     tracing::debug!(
         to = prompt.chars().count(),
         limit = max_chars,
         "prompt trimmed"
     );
     prompt
+}
+
+/// `flatten_within` for a conversation of more than six messages whose flattened whole
+/// is known to be longer than `max_chars`, given only what the trimming looks at: its
+/// first three messages, all its system messages, and its last messages (at least
+/// three). A store can answer that without reading a long conversation whole.
+pub fn flatten_long(
+    first: &[Message],
+    systems: &[Message],
+    last: &[Message],
+    max_chars: usize,
+) -> String {
+    let ends: Vec<Message> = first
+        .iter()
+        .take(3)
+        .chain(&last[last.len().saturating_sub(3)..])
+        .cloned()
+        .collect();
+    let prompt = flatten(&ends);
+    if fits(&prompt, max_chars) {
+        return prompt;
+    }
+    trim_to_systems_and_last(systems, last, max_chars)
+}
+
+fn trim_to_systems_and_last(systems: &[Message], tail: &[Message], max_chars: usize) -> String {
+    let mut kept = systems.to_vec();
+    kept.extend(tail.last().cloned());
+    let prompt = flatten(&kept);
+    if fits(&prompt, max_chars) {
+        prompt
+    } else {
+        tail.last().map(|m| m.text.clone()).unwrap_or_default()
+    }
+}
+
+fn fits(prompt: &str, max_chars: usize) -> bool {
+    prompt.chars().count() <= max_chars
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! then the answer is fetched over a Channel of `ChatEvent`s, cancellable at any time.
 
 use dynaspark::{Client, Request, Role};
-use dynaspark_core::{ConversationSummary, Message, NewMessage, StoredImage};
+use dynaspark_core::{ConversationSummary, Message, NewMessage, PromptContext, StoredImage};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -50,30 +50,29 @@ pub async fn send_message(
     let model = state.settings.get().model;
     state
         .with_history(move |h| {
-            let id = match conversation_id {
-                Some(id) => id,
-                None => {
-                    h.create(if text.trim().is_empty() {
-                        image.as_ref().map_or("", |i| i.name.as_str())
-                    } else {
-                        &text
-                    })?
-                    .id
-                }
+            let question = NewMessage {
+                role: Role::User,
+                text,
+                image,
+                model: Some(model),
             };
-            let message = h.add_message(
-                id,
-                NewMessage {
-                    role: Role::User,
-                    text,
-                    image,
-                    model: Some(model),
-                },
-            )?;
-            Ok(Sent {
-                conversation: h.summary(id)?,
-                message,
-            })
+            match conversation_id {
+                // A new conversation and its question are saved together or not at all.
+                None => {
+                    let (conversation, message) = h.start(question)?;
+                    Ok(Sent {
+                        conversation,
+                        message,
+                    })
+                }
+                Some(id) => {
+                    let message = h.add_message(id, question)?;
+                    Ok(Sent {
+                        conversation: h.summary(id)?,
+                        message,
+                    })
+                }
+            }
         })
         .await
 }
@@ -92,10 +91,7 @@ pub async fn ask(
     };
     let token = CancellationToken::new();
     {
-        let mut in_flight = state
-            .in_flight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut in_flight = state.in_flight();
         if in_flight.contains_key(&conversation_id) {
             return Err(IpcError::new(
                 "busy",
@@ -104,14 +100,14 @@ pub async fn ask(
         }
         in_flight.insert(conversation_id, token.clone());
     }
+    // Only this call removes its token: a delete cancels it but leaves it in place.
     let outcome = answer(&state, conversation_id, &token, &send).await;
-    state
-        .in_flight
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(&conversation_id);
+    state.in_flight().remove(&conversation_id);
     match outcome {
-        Ok(message) => send(ChatEvent::Done { message }),
+        Ok((message, conversation)) => send(ChatEvent::Done {
+            message,
+            conversation,
+        }),
         Err(e) if e.code == "cancelled" => send(ChatEvent::Cancelled),
         Err(error) => send(ChatEvent::Failed { error }),
     }
@@ -121,19 +117,7 @@ pub async fn ask(
 /// Stops the question in flight in a conversation. `false` when there was none.
 #[tauri::command]
 pub fn cancel(state: State<'_, AppState>, conversation_id: i64) -> bool {
-    match state
-        .in_flight
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(&conversation_id)
-    {
-        Some(token) => {
-            tracing::info!(conversation_id, "cancel requested");
-            token.cancel();
-            true
-        }
-        None => false,
-    }
+    state.cancel_in_flight(conversation_id)
 }
 
 async fn answer(
@@ -141,14 +125,17 @@ async fn answer(
     conversation_id: i64,
     token: &CancellationToken,
     send: &impl Fn(ChatEvent),
-) -> IpcResult<Message> {
+) -> IpcResult<(Message, ConversationSummary)> {
     let settings = state.settings.get();
     let client = Client::new(settings.client_config(state.endpoint_override.as_deref())?)?;
     let max_chars = settings.max_prompt_chars;
     let (prompt, image) = state
         .with_history(move |h| {
-            let messages = h.messages(conversation_id)?;
-            Ok(prompt_for(&messages, max_chars).map(|prompt| (prompt, image_for(&messages))))
+            let context = h.prompt_context(conversation_id, max_chars)?;
+            match prompt_for(&context, max_chars) {
+                Some(prompt) => Ok(Some((prompt, h.latest_image(conversation_id)?))),
+                None => Ok(None),
+            }
         })
         .await?
         .ok_or_else(|| {
@@ -184,10 +171,14 @@ async fn answer(
         image,
     };
     let answer = client.ask(&request, token).await?;
+    if token.is_cancelled() {
+        // Cancelled (or the conversation deleted) as the answer arrived: it is not saved.
+        return Err(dynaspark::Error::Cancelled.into());
+    }
     let model = settings.model;
     state
         .with_history(move |h| {
-            h.add_message(
+            let message = h.add_message(
                 conversation_id,
                 NewMessage {
                     role: Role::Assistant,
@@ -195,32 +186,38 @@ async fn answer(
                     image: None,
                     model: Some(model),
                 },
-            )
+            )?;
+            Ok((message, h.summary(conversation_id)?))
         })
         .await
 }
 
 /// The flattened prompt, or `None` when the last message is not a question.
-fn prompt_for(messages: &[Message], max_chars: usize) -> Option<String> {
-    messages.last().filter(|m| m.role == Role::User)?;
-    let flat: Vec<dynaspark::Message> = messages
-        .iter()
-        .map(|m| {
-            let text = if m.text.trim().is_empty() && m.image.is_some() {
-                IMAGE_ONLY_PROMPT
-            } else {
-                m.text.as_str()
-            };
-            dynaspark::Message::new(m.role, text)
-        })
-        .collect();
-    Some(dynaspark::flatten_within(&flat, max_chars))
-}
-
-/// The image sent with a question: the question's own, else the conversation's most
-/// recent one, so follow-ups about "the picture" still show it to the model.
-fn image_for(messages: &[Message]) -> Option<StoredImage> {
-    messages.iter().rev().find_map(|m| m.image.clone())
+fn prompt_for(context: &PromptContext, max_chars: usize) -> Option<String> {
+    context.tail.last().filter(|m| m.role == Role::User)?;
+    let flat = |messages: &[Message]| -> Vec<dynaspark::Message> {
+        messages
+            .iter()
+            .map(|m| {
+                let text = if m.text.trim().is_empty() && m.image.is_some() {
+                    IMAGE_ONLY_PROMPT
+                } else {
+                    m.text.as_str()
+                };
+                dynaspark::Message::new(m.role, text)
+            })
+            .collect()
+    };
+    Some(if context.complete {
+        dynaspark::flatten_within(&flat(&context.tail), max_chars)
+    } else {
+        dynaspark::flatten_long(
+            &flat(&context.head),
+            &flat(&context.systems),
+            &flat(&context.tail),
+            max_chars,
+        )
+    })
 }
 
 async fn stored_image(state: &AppState, r: ImageRef) -> IpcResult<StoredImage> {
@@ -250,10 +247,22 @@ mod tests {
         }
     }
 
+    fn whole(messages: Vec<Message>) -> PromptContext {
+        PromptContext {
+            tail: messages,
+            complete: true,
+            ..PromptContext::default()
+        }
+    }
+
     #[test]
     fn first_question_is_sent_unchanged() {
         assert_eq!(
-            prompt_for(&[msg(Role::User, "What is this?", Some("a"))], 1000).unwrap(),
+            prompt_for(
+                &whole(vec![msg(Role::User, "What is this?", Some("a"))]),
+                1000
+            )
+            .unwrap(),
             "What is this?"
         );
     }
@@ -261,32 +270,55 @@ mod tests {
     #[test]
     fn image_without_words_asks_for_a_description() {
         assert_eq!(
-            prompt_for(&[msg(Role::User, "  ", Some("a"))], 1000).unwrap(),
+            prompt_for(&whole(vec![msg(Role::User, "  ", Some("a"))]), 1000).unwrap(),
             IMAGE_ONLY_PROMPT
         );
     }
 
     #[test]
-    fn follow_up_sends_history_and_the_earlier_image() {
-        let msgs = [
+    fn follow_up_sends_the_history() {
+        let msgs = vec![
             msg(Role::User, "hi", Some("a.png")),
             msg(Role::Assistant, "hello", None),
             msg(Role::User, "and the colour?", None),
         ];
         assert_eq!(
-            prompt_for(&msgs, 1000).unwrap(),
+            prompt_for(&whole(msgs), 1000).unwrap(),
             "User: hi\nAssistant: hello\nUser: and the colour?\nAssistant:"
         );
-        assert_eq!(image_for(&msgs).unwrap().file, "a.png");
+    }
+
+    #[test]
+    fn a_long_conversation_is_trimmed_from_its_ends() {
+        let mut tail: Vec<Message> = (0..6)
+            .map(|i| {
+                msg(
+                    Role::Assistant,
+                    &format!("answer {i} {}", "x".repeat(100)),
+                    None,
+                )
+            })
+            .collect();
+        tail.push(msg(Role::User, "last question", None));
+        let context = PromptContext {
+            head: vec![msg(Role::User, "first", None)],
+            systems: vec![],
+            tail,
+            complete: false,
+        };
+        assert_eq!(prompt_for(&context, 60).unwrap(), "last question");
     }
 
     #[test]
     fn nothing_to_answer_after_an_answer() {
         assert!(prompt_for(
-            &[msg(Role::User, "q", None), msg(Role::Assistant, "a", None)],
+            &whole(vec![
+                msg(Role::User, "q", None),
+                msg(Role::Assistant, "a", None)
+            ]),
             1000
         )
         .is_none());
-        assert!(prompt_for(&[], 1000).is_none());
+        assert!(prompt_for(&whole(vec![]), 1000).is_none());
     }
 }

@@ -3,8 +3,10 @@
 mod attachments;
 mod chat;
 mod conversations;
+mod messages;
 mod settings;
 mod system;
+mod transfer;
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -13,7 +15,14 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         conversations::list_conversations,
         conversations::get_conversation,
         conversations::rename_conversation,
+        conversations::set_pinned,
         conversations::delete_conversation,
+        conversations::restore_conversation,
+        conversations::purge_conversation,
+        conversations::clear_history,
+        messages::list_messages,
+        messages::delete_message,
+        messages::search_messages,
         attachments::pick_image,
         attachments::import_image_paths,
         chat::send_message,
@@ -21,5 +30,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         chat::cancel,
         settings::get_settings,
         settings::save_settings,
+        transfer::export_history,
+        transfer::import_history,
     ]
 }

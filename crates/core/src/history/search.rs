@@ -1,0 +1,112 @@
+//! Full-text search over every message (SQLite FTS5, `unicode61 remove_diacritics 2`,
+//! so Russian and English fold case and accents alike, and ё is searched as е; every
+//! word matches as a prefix).
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{role_from, History};
+use crate::Result;
+
+/// Opens a highlighted match inside `SearchHit::snippet` (a private-use character, so
+/// the UI can build `<mark>` elements without parsing markup).
+pub const MARK_OPEN: char = '\u{E000}';
+/// Closes a highlighted match.
+pub const MARK_CLOSE: char = '\u{E001}';
+pub const MAX_HITS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub title: String,
+    pub role: dynaspark::Role,
+    /// Text around the match, matches between `MARK_OPEN` and `MARK_CLOSE`.
+    pub snippet: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResults {
+    pub hits: Vec<SearchHit>,
+    pub took_ms: f64,
+}
+
+impl History {
+    /// The newest messages matching every word of `query` (each as a prefix), in live
+    /// conversations. An empty query, or one without letters or digits, finds nothing.
+    pub fn search(&self, query: &str, limit: usize) -> Result<SearchResults> {
+        let started = std::time::Instant::now();
+        let Some(expr) = fts_query(query) else {
+            return Ok(SearchResults {
+                hits: Vec::new(),
+                took_ms: 0.0,
+            });
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, m.conversation_id, c.title, m.role,
+                    snippet(messages_fts, 0, ?3, ?4, '…', 14), m.created_at
+             FROM messages_fts
+             JOIN messages m ON m.id = messages_fts.rowid
+             JOIN conversations c ON c.id = m.conversation_id
+             WHERE messages_fts MATCH ?1 AND c.deleted_at IS NULL
+             ORDER BY messages_fts.rowid DESC
+             LIMIT ?2",
+        )?;
+        let hits = stmt
+            .query_map(
+                params![
+                    expr,
+                    limit.clamp(1, MAX_HITS) as i64,
+                    MARK_OPEN.to_string(),
+                    MARK_CLOSE.to_string()
+                ],
+                |r| {
+                    Ok(SearchHit {
+                        message_id: r.get(0)?,
+                        conversation_id: r.get(1)?,
+                        title: r.get(2)?,
+                        role: role_from(&r.get::<_, String>(3)?),
+                        snippet: r.get(4)?,
+                        created_at: r.get(5)?,
+                    })
+                },
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(SearchResults {
+            hits,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+}
+
+/// The person's words as an FTS5 expression: each word a quoted prefix term, all
+/// required. Quoting makes every character literal, so no input is a syntax error.
+fn fts_query(query: &str) -> Option<String> {
+    let terms: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{}\"*", w.replace('ё', "е").replace('Ё', "Е")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn words_become_prefix_terms_and_punctuation_is_harmless() {
+        assert_eq!(fts_query("red squ").unwrap(), "\"red\"* \"squ\"*");
+        assert_eq!(fts_query("Привет, мир!").unwrap(), "\"Привет\"* \"мир\"*");
+        assert_eq!(
+            fts_query("\"AND\" OR NEAR(x*) -y").unwrap(),
+            "\"AND\"* \"OR\"* \"NEAR\"* \"x\"* \"y\"*"
+        );
+        assert_eq!(fts_query("  --- ** "), None);
+        assert_eq!(fts_query(""), None);
+    }
+}
