@@ -6,7 +6,7 @@ CARGO ?= cargo
 PYTHON ?= /usr/bin/python3
 XVFB = xvfb-run -a -s "-screen 0 1600x900x24"
 
-.PHONY: run test deps test-deps lint unit e2e fake screenshots
+.PHONY: run test deps test-deps lint unit e2e fake screenshots bench-history
 
 run: deps
 	$(CARGO) run -p dynaspark-desktop
@@ -29,7 +29,7 @@ unit:
 	$(CARGO) test --workspace --locked
 
 e2e:
-	$(CARGO) build --locked -p dynaspark-desktop -p fake-dynaspark
+	$(CARGO) build --locked -p dynaspark-desktop -p fake-dynaspark -p history-gen
 	$(XVFB) $(PYTHON) -m unittest discover -v -s tests/e2e -p "test_*.py"
 
 ## The fake Dynaspark server on port 8765, to try the app offline.
@@ -40,3 +40,10 @@ fake:
 screenshots: test-deps
 	$(CARGO) build --locked -p dynaspark-desktop -p fake-dynaspark
 	$(XVFB) $(PYTHON) tests/e2e/screenshots.py
+
+## The history benchmark: the real app with an empty and a heavy generated history
+## (10,000 conversations, 200,000 messages, one of 5,000), side by side; results in
+## bench/results/. Options for the driver: BENCH_ARGS="--questions 200" and so on.
+bench-history: test-deps
+	$(CARGO) build --locked --release -p dynaspark-desktop -p fake-dynaspark -p history-gen
+	$(XVFB) $(PYTHON) bench/history_bench.py $(BENCH_ARGS)

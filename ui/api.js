@@ -1,5 +1,12 @@
 // The only module that talks to the Rust backend. Views call these functions;
 // none of them touches `invoke`, channels or Tauri events directly.
+//
+// Shapes (all camelCase):
+//   Summary  { id, title, createdAt, updatedAt, messageCount, pinned }
+//   Message  { id, conversationId, role: 'user'|'assistant'|'system', text, html,
+//              image: { file, name, mime, size } | null, model, createdAt }
+//   Cursor   { pinned, updatedAt, id }   (opaque to views: pass back what you got)
+// Every list is paged: no call returns a whole history.
 
 const tauri = window.__TAURI__;
 const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
@@ -7,18 +14,54 @@ const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
 export const appInfo = () => invoke('app_info');
 export const openUrl = (url) => invoke('open_url', { url });
 
-export const listConversations = () => invoke('list_conversations');
+/** One page of the sidebar, pinned first, then most recently active first.
+ *  -> { items: Summary[], nextCursor: Cursor | null, total } (total: all live conversations) */
+export const listConversations = (cursor = null, limit = 200) =>
+  invoke('list_conversations', { cursor, limit });
+/** -> Summary */
 export const getConversation = (id) => invoke('get_conversation', { id });
 export const renameConversation = (id, title) => invoke('rename_conversation', { id, title });
+export const setPinned = (id, pinned) => invoke('set_pinned', { id, pinned });
+/** Hides it at once (Undo brings it back); it is really gone after `purgeConversation`
+ *  or at the next start. */
 export const deleteConversation = (id) => invoke('delete_conversation', { id });
+/** -> Summary */
+export const restoreConversation = (id) => invoke('restore_conversation', { id });
+export const purgeConversation = (id) => invoke('purge_conversation', { id });
+/** Deletes every conversation now. -> { deleted } */
+export const clearHistory = () => invoke('clear_history');
+
+/** A page of a conversation's messages, oldest first.
+ *  anchor: { kind: 'latest' } | { kind: 'oldest' } | { kind: 'before', id } |
+ *          { kind: 'after', id } | { kind: 'around', id }
+ *  -> { messages: Message[], hasBefore, hasAfter, total } */
+export const listMessages = (conversationId, anchor = { kind: 'latest' }, limit = 60) =>
+  invoke('list_messages', { conversationId, anchor, limit });
+/** -> Summary (the conversation with its new count) */
+export const deleteMessage = (id) => invoke('delete_message', { id });
+
+/** Full-text search over every message (prefix match, Russian and English).
+ *  -> { hits: [{ messageId, conversationId, title, role, snippet, createdAt }], tookMs }
+ *  In `snippet`, U+E000 opens and U+E001 closes a highlighted match. */
+export const search = (query, limit = 50) => invoke('search_messages', { query, limit });
+
+/** Native save dialog, then writes the file. ids: null for every conversation.
+ *  format: 'markdown' | 'json'. -> { path, conversations, messages, images } | null (cancelled) */
+export const exportHistory = (ids, format) => invoke('export_history', { ids, format });
+/** Native open dialog for a JSON export. -> { conversations, messages, images, skipped } | null */
+export const importHistory = () => invoke('import_history');
 
 export const pickImage = () => invoke('pick_image');
 export const importImagePaths = (paths) => invoke('import_image_paths', { paths });
 
+/** Saves the question (starting a conversation when conversationId is null).
+ *  -> { conversation: Summary, message: Message } */
 export const sendMessage = (conversationId, text, image) =>
   invoke('send_message', { conversationId, text, image: image ? { file: image.file, name: image.name } : null });
 
-/** Asks for the answer to the last question; `onEvent` gets started/done/failed/cancelled. */
+/** Asks for the answer to the last question. `onEvent` gets
+ *  { type: 'started' } | { type: 'done', message, conversation } | { type: 'failed', error } |
+ *  { type: 'cancelled' }. */
 export function ask(conversationId, onEvent) {
   const channel = new tauri.core.Channel();
   channel.onmessage = onEvent;

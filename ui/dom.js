@@ -1,4 +1,5 @@
-// A tiny element builder: text goes in as text, never as markup.
+// Small DOM helpers shared by the views: an element builder (text goes in as text,
+// never as markup), icons, inline title editing and frame timing.
 
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
@@ -7,6 +8,7 @@ export function h(tag, props = {}, ...children) {
     if (k === 'class') el.className = v;
     else if (k === 'testid') el.dataset.testid = v;
     else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value') el.value = v;
     else if (k.startsWith('on')) el.addEventListener(k.slice(2).toLowerCase(), v);
     else el.setAttribute(k, v === true ? '' : v);
   }
@@ -24,3 +26,64 @@ export function formatBytes(n) {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/** Path data of the line icons used in rows and headers (24×24, stroked). */
+export const ICONS = {
+  trash: 'M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3',
+  pin: 'M9 4h6M10 4v6l-3 4h10l-3-4V4M12 14v7',
+  pencil: 'M4 20h4L19 9l-4-4L4 16zM14 6l4 4',
+  down: 'M12 5v14M5 12l7 7 7-7',
+  top: 'M5 4h14M12 20V8M6 14l6-6 6 6',
+  download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
+  search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4',
+};
+
+export function icon(name) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  const p = document.createElementNS(ns, 'path');
+  p.setAttribute('d', ICONS[name]);
+  svg.append(p);
+  return svg;
+}
+
+/** An icon-only button whose label is its tooltip and accessible name. */
+export function iconButton(name, label, props = {}) {
+  return h('button', { type: 'button', class: 'icon-button', title: label, 'aria-label': label, ...props }, icon(name));
+}
+
+/** Swaps `target` for a text input holding `value`. Enter or blur saves (only a
+ *  changed, non-empty value reaches `onSave`), Esc cancels; `onDone(viaKey)` runs after. */
+export function editInline(target, { value, testid, label, onSave, onDone = () => {} }) {
+  const input = h('input', { type: 'text', class: 'inline-edit', testid, 'aria-label': label, value, spellcheck: 'false' });
+  let finished = false;
+  const finish = (save, viaKey) => {
+    if (finished) return;
+    finished = true;
+    const next = input.value.trim();
+    input.replaceWith(target);
+    if (save && next && next !== value) onSave(next);
+    onDone(viaKey);
+  };
+  input.addEventListener('keydown', (e) => {
+    e.stopPropagation();
+    if (e.key === 'Enter' && !e.isComposing) { e.preventDefault(); finish(true, true); }
+    else if (e.key === 'Escape') { e.preventDefault(); finish(false, true); }
+  });
+  input.addEventListener('click', (e) => e.stopPropagation());
+  input.addEventListener('blur', () => finish(true, false));
+  target.replaceWith(input);
+  input.focus();
+  input.select();
+  return input;
+}
+
+/** Resolves in the frame after the next one is laid out (i.e. after a paint). */
+export const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+
+/** Epoch milliseconds on the high-resolution clock (the benchmark's marks). */
+export const now = () => performance.timeOrigin + performance.now();
+
+export const errorText = (e) => (e && e.message) || String(e);

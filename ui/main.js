@@ -1,81 +1,107 @@
 // Wires the views to the backend through api.js and keeps the UI state: which
 // conversation is open, which are waiting for an answer, and the last failure of each.
+// Every change goes to the one row or message it concerns; nothing redraws a whole list.
 
 import * as api from './api.js';
 import { loadStrings, t } from './i18n.js';
-import { $ } from './dom.js';
-import { renderSidebar } from './views/sidebar.js';
-import { renderConversation } from './views/conversation.js';
+import { $, nextFrame, now, errorText } from './dom.js';
+import * as sidebar from './views/sidebar.js';
+import * as conversation from './views/conversation.js';
 import * as composer from './views/composer.js';
+import { initSearch, focusSearch } from './views/search.js';
 import { initSettings, openSettings, closeSettings, showErrors } from './views/settings.js';
 import { toast } from './views/toasts.js';
+
+const UNDO_MS = 8000;
 
 const state = {
   info: null,
   settings: null,
-  conversations: [],
   currentId: null,
-  title: '',
-  messages: [],
   pending: new Map(), // conversationId -> { startedAt }
   failures: new Map(), // conversationId -> error
 };
+let openSequence = 0; // the newest open request; older ones give way
 
-function render({ scrollToEnd = false } = {}) {
-  const id = state.currentId;
-  renderConversation({
-    title: state.title,
-    messages: state.messages,
-    pending: id != null ? state.pending.get(id) : null,
-    failure: id != null ? state.failures.get(id) : null,
-    scrollToEnd,
-  }, {
-    onCancel: () => api.cancel(id),
-    onRetry: () => askFor(id),
-    onSuggestion: (text) => composer.setText(text),
-  });
-  renderSidebar(
-    { conversations: state.conversations, currentId: id, pendingIds: new Set(state.pending.keys()) },
-    { onSelect: openConversation, onDelete: deleteConversation },
-  );
+window.__dsMarks = window.__dsMarks || {};
+
+const fail = (e) => toast(errorText(e), { kind: 'error' });
+const statusOf = (id) => ({ pending: state.pending.get(id) || null, failure: state.failures.get(id) || null });
+
+function setCurrent(id) {
+  state.currentId = id;
+  sidebar.setActive(id);
   composer.setBusy(id != null && state.pending.has(id));
 }
 
-async function refreshList() {
-  state.conversations = await api.listConversations();
-}
-
-async function openConversation(id) {
+/** Opens a conversation at its latest messages, or around `messageId`, highlighted. */
+async function openConversation(id, messageId = null) {
+  const seq = ++openSequence;
   try {
-    const c = await api.getConversation(id);
-    state.currentId = c.id;
-    state.title = c.title;
-    state.messages = c.messages;
-    render({ scrollToEnd: true });
-    composer.focusInput();
+    const summary = await api.getConversation(id);
+    if (seq !== openSequence) return;
+    setCurrent(id);
+    sidebar.revealActive();
+    const painted = await conversation.open(summary, statusOf(id), messageId);
+    if (painted && seq === openSequence) window.__dsMarks.opened = { id, at: now() };
   } catch (e) {
-    toast(e.message || String(e), { kind: 'error' });
+    fail(e);
   }
 }
 
 function newConversation() {
-  state.currentId = null;
-  state.title = '';
-  state.messages = [];
-  render();
+  openSequence += 1;
+  setCurrent(null);
+  conversation.showNew();
   composer.focusInput();
 }
 
+/** Shows the backend's answer to a change of one conversation in its row and header. */
+async function applySummary(result, id) {
+  const summary = result && result.id != null ? result : await api.getConversation(id);
+  sidebar.upsert(summary);
+  if (summary.id === state.currentId) conversation.setTitle(summary.title);
+}
+
+function renameConversation(id, title) {
+  api.renameConversation(id, title).then((r) => applySummary(r, id)).catch(fail);
+}
+
+function pinConversation(id, pinned) {
+  api.setPinned(id, pinned).then((r) => applySummary(r, id)).catch(fail);
+}
+
+/** Hides the row at once; Undo restores it, otherwise it is purged when the toast goes. */
 async function deleteConversation(id) {
+  sidebar.remove(id);
+  state.pending.delete(id);
+  state.failures.delete(id);
+  if (state.currentId === id) newConversation();
   try {
     await api.deleteConversation(id);
-    state.pending.delete(id);
-    state.failures.delete(id);
-    await refreshList();
-    if (state.currentId === id) newConversation();
-    else render();
   } catch (e) {
-    toast(e.message || String(e), { kind: 'error' });
+    fail(e);
+    api.getConversation(id).then((s) => sidebar.upsert(s, true)).catch(() => {});
+    return;
+  }
+  toast(t('sidebar.deleted'), {
+    timeout: UNDO_MS,
+    action: {
+      label: t('toast.undo'),
+      testid: 'toast-undo',
+      run: () => api.restoreConversation(id).then((s) => sidebar.upsert(s, true)).catch(fail),
+    },
+    onClose: (reason) => { if (reason !== 'action') api.purgeConversation(id).catch(fail); },
+  });
+}
+
+async function deleteMessage(id) {
+  try {
+    const summary = await api.deleteMessage(id);
+    conversation.removeMessage(id);
+    sidebar.upsert(summary);
+  } catch (e) {
+    fail(e);
   }
 }
 
@@ -86,55 +112,67 @@ async function send() {
     composer.showComposerError(t('composer.busy'), 'info');
     return;
   }
+  const started = state.currentId == null;
   let sent;
   try {
     sent = await api.sendMessage(state.currentId, text, image);
   } catch (e) {
     // Nothing was saved: the draft stays in the composer as it was.
-    composer.showComposerError(e.message || String(e));
+    composer.showComposerError(errorText(e));
     return;
   }
   composer.clearDraft();
   composer.showComposerError(null);
-  state.currentId = sent.conversation.id;
-  state.title = sent.conversation.title;
-  state.messages.push(sent.message);
-  await refreshList();
-  askFor(sent.conversation.id);
+  const { conversation: summary, message } = sent;
+  sidebar.upsert(summary, started);
+  if (state.currentId == null || state.currentId === summary.id) {
+    setCurrent(summary.id);
+    conversation.append(message);
+    conversation.setTitle(summary.title);
+    sidebar.revealActive();
+  }
+  askFor(summary.id);
+}
+
+/** Pending state or failure of one conversation changed: its row dot and, when open, its tail. */
+function statusChanged(id) {
+  sidebar.setPending(id, state.pending.has(id));
+  if (id === state.currentId) {
+    conversation.setStatus(statusOf(id));
+    composer.setBusy(state.pending.has(id));
+  }
 }
 
 async function askFor(id) {
   if (id == null || state.pending.has(id)) return;
   state.failures.delete(id);
   state.pending.set(id, { startedAt: Date.now() });
-  render({ scrollToEnd: true });
-  const finish = async (failure) => {
+  statusChanged(id);
+  const finish = (failure) => {
     state.pending.delete(id);
     if (failure) state.failures.set(id, failure);
-    await refreshList();
-    render({ scrollToEnd: true });
+    statusChanged(id);
   };
   try {
-    await api.ask(id, async (event) => {
+    await api.ask(id, (event) => {
       switch (event.type) {
-        case 'started':
-          break;
         case 'done':
-          if (state.currentId === id) state.messages.push(event.message);
-          await finish(null);
+          if (state.currentId === id) conversation.append(event.message);
+          sidebar.upsert(event.conversation);
+          finish(null);
           break;
         case 'failed':
-          await finish(event.error);
+          finish(event.error);
           break;
         case 'cancelled':
-          await finish({ code: 'cancelled', message: t('error.cancelled'), retryable: true });
+          finish({ code: 'cancelled', message: t('error.cancelled'), retryable: true });
           break;
         default:
           break;
       }
     });
   } catch (e) {
-    await finish(typeof e === 'object' ? e : { code: 'internal', message: String(e), retryable: true });
+    finish(typeof e === 'object' ? e : { code: 'internal', message: String(e), retryable: true });
   }
 }
 
@@ -143,7 +181,7 @@ async function attach() {
     const image = await api.pickImage();
     if (image) composer.setAttachment(image);
   } catch (e) {
-    composer.showComposerError(e.message || String(e));
+    composer.showComposerError(errorText(e));
   }
 }
 
@@ -154,7 +192,41 @@ async function attachDropped(paths) {
     composer.setAttachment(image);
     if (ignored > 0) composer.showComposerError(t('composer.onlyFirst'), 'info');
   } catch (e) {
-    composer.showComposerError(e.message || String(e));
+    composer.showComposerError(errorText(e));
+  }
+}
+
+async function exportHistory(ids, format) {
+  try {
+    const r = await api.exportHistory(ids, format);
+    if (r) toast(t('history.exported', r), { timeout: 8000 });
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function importHistory() {
+  try {
+    const r = await api.importHistory();
+    if (!r) return;
+    toast(t('history.imported', r), { timeout: 8000 });
+    await sidebar.reload();
+    sidebar.setActive(state.currentId);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function clearHistory() {
+  try {
+    const { deleted } = await api.clearHistory();
+    state.pending.clear();
+    state.failures.clear();
+    await sidebar.reload();
+    newConversation();
+    toast(t('history.cleared', { n: deleted }));
+  } catch (e) {
+    fail(e);
   }
 }
 
@@ -180,7 +252,7 @@ async function saveSettings(settings) {
     closeSettings();
     toast(t('settings.saved'));
   } catch (e) {
-    showErrors(e.fields?.length ? e.fields : [{ field: 'endpoint', message: e.message || String(e) }]);
+    showErrors(e.fields?.length ? e.fields : [{ field: 'endpoint', message: errorText(e) }]);
   }
 }
 
@@ -188,7 +260,7 @@ async function chooseModel(model) {
   try {
     state.settings = await api.saveSettings({ ...state.settings, model });
   } catch (e) {
-    toast(e.message || String(e), { kind: 'error' });
+    fail(e);
     composer.setModels(state.settings.models, state.settings.model);
   }
 }
@@ -197,7 +269,7 @@ function links(event) {
   const a = event.target.closest('.message-text a[href]');
   if (!a) return;
   event.preventDefault();
-  api.openUrl(a.getAttribute('href')).catch((e) => toast(e.message || String(e), { kind: 'error' }));
+  api.openUrl(a.getAttribute('href')).catch(fail);
 }
 
 const isMac = navigator.platform.toUpperCase().includes('MAC');
@@ -206,15 +278,19 @@ const isMac = navigator.platform.toUpperCase().includes('MAC');
 function shortcuts(e) {
   const mod = isMac ? e.metaKey : e.ctrlKey;
   const dialogOpen = $('[data-testid="settings-dialog"]').open;
+  const key = e.key.toLowerCase();
   if (e.key === 'Escape' && !dialogOpen && state.currentId != null && state.pending.has(state.currentId)) {
     e.preventDefault();
     api.cancel(state.currentId);
-  } else if (mod && !dialogOpen && e.key.toLowerCase() === 'n') {
+  } else if (mod && !dialogOpen && key === 'n') {
     e.preventDefault();
     newConversation();
-  } else if (mod && !dialogOpen && e.key.toLowerCase() === 'o') {
+  } else if (mod && !dialogOpen && key === 'o') {
     e.preventDefault();
     attach();
+  } else if (mod && !dialogOpen && key === 'k') {
+    e.preventDefault();
+    focusSearch();
   } else if (mod && !dialogOpen && e.key === ',') {
     e.preventDefault();
     showSettings();
@@ -228,7 +304,29 @@ async function start() {
   applyTheme(state.settings.theme);
   composer.initComposer({ onSend: send, onAttach: attach, onModel: chooseModel });
   composer.setModels(state.settings.models, state.settings.model);
-  initSettings({ onSave: saveSettings });
+  initSettings({
+    onSave: saveSettings,
+    onExport: (format) => exportHistory(null, format),
+    onImport: importHistory,
+    onClear: clearHistory,
+    count: sidebar.count,
+  });
+  sidebar.initSidebar({
+    onOpen: (id) => openConversation(id).then(() => composer.focusInput()),
+    onPin: pinConversation,
+    onRename: renameConversation,
+    onDelete: deleteConversation,
+  });
+  conversation.initConversation({
+    onCancel: () => api.cancel(state.currentId),
+    onRetry: () => askFor(state.currentId),
+    onSuggestion: (text) => composer.setText(text),
+    onDeleteMessage: deleteMessage,
+    onRename: renameConversation,
+    onExport: (id, format) => exportHistory([id], format),
+  });
+  initSearch({ onOpen: (conversationId, messageId) => openConversation(conversationId, messageId) });
+  $('[data-testid="search-input"]').title = `${t('search.placeholder')} (${isMac ? '⌘K' : 'Ctrl+K'})`;
   $('[data-testid="new-conversation"]').addEventListener('click', newConversation);
   $('[data-testid="settings-button"]').addEventListener('click', showSettings);
   $('[data-testid="message-list"]').addEventListener('click', links);
@@ -242,13 +340,18 @@ async function start() {
   });
 
   for (const n of state.info.notices) toast(n.message, { kind: 'warning', timeout: 0 });
-  await refreshList();
-  if (state.conversations.length) await openConversation(state.conversations[0].id);
+  await sidebar.reload();
+  await nextFrame();
+  window.__dsMarks.sidebarListed = now();
+  const recent = sidebar.mostRecent();
+  if (recent) await openConversation(recent.id);
   else newConversation();
+  composer.focusInput();
   document.body.dataset.ready = 'true';
+  window.__dsMarks.ready = now();
 }
 
 start().catch((e) => {
   console.error(e);
-  toast(`Dynaspark Desktop could not start: ${e.message || e}`, { kind: 'error', timeout: 0 });
+  toast(`Dynaspark Desktop could not start: ${errorText(e)}`, { kind: 'error', timeout: 0 });
 });

@@ -2,6 +2,7 @@
 person is told where they are; the app still works."""
 import glob
 import os
+import sqlite3
 import unittest
 
 from harness import Harness
@@ -46,6 +47,38 @@ class StartupRecovery(unittest.TestCase):
         box.send_keys(KEYS["enter"])
         answer = self.s.wait(lambda: self.s.find_all('[data-testid="message"][data-role="assistant"]'), what="an answer")
         self.assertIn("Still there?", answer[0].text)
+
+
+class NewerHistory(unittest.TestCase):
+    """A history written by a newer version is left untouched; the app says so and runs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Harness("newer-history")
+        os.makedirs(cls.h.data_dir)
+        cls.db = os.path.join(cls.h.data_dir, "history.sqlite3")
+        conn = sqlite3.connect(cls.db)
+        conn.execute("CREATE TABLE future (x)")
+        conn.execute("PRAGMA user_version = 99")
+        conn.commit()
+        conn.close()
+        with open(cls.db, "rb") as f:
+            cls.original = f.read()
+        cls.s = cls.h.start_app()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.h.close()
+
+    def test_the_newer_file_is_kept_and_the_app_runs(self):
+        toast = self.s.wait(lambda: self.s.tids("toast"), what="the notice")[0]
+        self.assertIn("newer Dynaspark Desktop", toast.text)
+        box = self.s.tid("composer-input")
+        box.click()
+        box.send_keys("Still usable?" + KEYS["enter"])
+        self.s.wait(lambda: self.s.find_all('[data-testid="message"][data-role="assistant"]'), what="an answer")
+        with open(self.db, "rb") as f:
+            self.assertEqual(f.read(), self.original, "the newer history was not touched")
 
 
 if __name__ == "__main__":

@@ -1,37 +1,418 @@
-// The message list: the person's questions (as text), answers (sanitised HTML from Rust),
-// the pending answer with its timer, and errors with Retry.
+// The open conversation: its header (title, jump to the oldest message, rename, export)
+// and a bounded window of its messages, paged in from either end as the list scrolls.
+// Each message element is keyed by id and touched only when that message changes.
+// Questions are text; answers are sanitised HTML from Rust. The pending answer with its
+// timer, a failure with Retry, and an unanswered question follow the latest message.
+// Scroll position is kept by hand (no CSS overflow-anchor): around every insertion or
+// removal, and when elements above the view change size (images loading).
 
-import { h, $ } from '../dom.js';
+import { h, $, icon, iconButton, editInline, nextFrame } from '../dom.js';
 import { t } from '../i18n.js';
-import { imageUrl } from '../api.js';
+import { imageUrl, listMessages } from '../api.js';
 
 /** Seconds after which the pending bubble says the free server may be waking up. */
 const WAKING_AFTER_S = 5;
+const PAGE = 60;
+/** Most message elements kept in the DOM; the far end is dropped past this. */
+const MAX_ELEMENTS = 150;
+/** Distance from an edge (px) at which the next page is fetched. */
+const EDGE_PX = 900;
+const BOTTOM_SLACK_PX = 40;
+const HIGHLIGHT_MS = 4000;
+const CONFIRM_MS = 3000;
 
-export function renderConversation(view, handlers) {
-  const list = $('[data-testid="message-list"]');
-  const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-  list.replaceChildren();
-  $('[data-testid="conversation-title"]').textContent = view.title || t('chat.newTitle');
+let list;
+let column;
+let welcomeEl;
+let jumpLatest;
+let header;
+let handlers;
+let resizes;
 
-  if (!view.messages.length && !view.pending) {
-    list.append(welcome(handlers.onSuggestion));
-    return;
-  }
-  const column = h('div', { class: 'column' });
-  for (const m of view.messages) column.append(message(m));
-  if (view.pending) column.append(pending(view.pending, handlers.onCancel));
-  else if (view.failure) column.append(failure(view.failure, handlers.onRetry));
-  else if (view.messages.at(-1)?.role === 'user') {
-    column.append(failure({ code: 'unanswered', message: t('error.unanswered'), retryable: true }, handlers.onRetry));
-  }
-  list.append(column);
-  if (nearBottom || view.scrollToEnd) list.scrollTop = list.scrollHeight;
+const view = {
+  id: null,
+  title: '',
+  messages: [], // the loaded window, oldest first
+  hasBefore: false,
+  hasAfter: false,
+  generation: 0, // bumped when the window is replaced: late pages are dropped
+  loading: false,
+};
+const elements = new Map(); // message id -> element
+const heights = new WeakMap(); // element -> last seen height
+let status = { pending: null, failure: null };
+let tail = { kind: '', ref: null, el: null, timer: 0 };
+let atBottom = true;
+let frame = 0;
+
+/** handlers: onCancel(), onRetry(), onSuggestion(text), onDeleteMessage(id) -> Promise,
+ *  onRename(id, title), onExport(id, format). */
+export function initConversation(callbacks) {
+  handlers = callbacks;
+  list = $('[data-testid="message-list"]');
+  column = h('div', { class: 'column' });
+  welcomeEl = welcome();
+  list.append(welcomeEl, column);
+  jumpLatest = $('[data-testid="jump-latest"]');
+  jumpLatest.append(icon('down'));
+  jumpLatest.addEventListener('click', () => jumpTo('latest'));
+  header = {
+    title: $('[data-testid="conversation-title"]'),
+    oldest: $('[data-testid="jump-oldest"]'),
+    actions: $('.chat-header .header-actions'),
+  };
+  header.oldest.addEventListener('click', () => jumpTo('oldest'));
+  header.actions.append(
+    iconButton('pencil', t('chat.rename'), { testid: 'conversation-rename-header', onClick: renameFromHeader }),
+    exportButton('markdown', 'MD'),
+    exportButton('json', 'JSON'));
+  list.addEventListener('scroll', () => { if (!frame) frame = requestAnimationFrame(onFrame); }, { passive: true });
+  list.addEventListener('keydown', onKeydown);
+  list.addEventListener('click', onClick);
+  resizes = new ResizeObserver(onResize);
+  resizes.observe(list);
+  showWelcome(true);
 }
 
-function welcome(onSuggestion) {
+function exportButton(format, label) {
+  const title = format === 'json' ? t('chat.exportJson') : t('chat.exportMarkdown');
+  return h('button', {
+    type: 'button', class: 'icon-button export', testid: `conversation-export-${format}`, title, 'aria-label': title,
+    onClick: () => handlers.onExport(view.id, format),
+  }, icon('download'), h('span', {}, label));
+}
+
+export const currentId = () => view.id;
+
+/** An empty conversation: the welcome screen until the first question. */
+export function showNew() {
+  replaceWindow(null, { messages: [], hasBefore: false, hasAfter: false });
+  status = { pending: null, failure: null };
+  setTitle('');
+  updateTail();
+}
+
+/** Opens a conversation at its latest page (or around `messageId`, highlighted).
+ *  Resolves true after the first messages are painted, false when overtaken. */
+export async function open(summary, st, messageId = null) {
+  const generation = ++view.generation;
+  const anchor = messageId == null ? { kind: 'latest' } : { kind: 'around', id: messageId };
+  const page = await listMessages(summary.id, anchor, PAGE);
+  if (generation !== view.generation) return false;
+  status = st;
+  setTitle(summary.title);
+  replaceWindow(summary.id, page);
+  const target = messageId != null && elements.get(messageId);
+  if (target) { center(target); highlight(target); } else toBottom();
+  await nextFrame();
+  return generation === view.generation;
+}
+
+export function setTitle(title) {
+  view.title = title;
+  header.title.textContent = title || t('chat.newTitle');
+  header.actions.hidden = view.id == null;
+}
+
+/** Pending answer and last failure of the open conversation: only the tail changes. */
+export function setStatus(st) {
+  status = st;
+  updateTail();
+  stickIfAtBottom();
+}
+
+/** A new message of the open conversation (or the first of a new one). */
+export function append(message) {
+  if (view.id == null) {
+    view.id = message.conversationId;
+    view.hasBefore = false;
+    view.hasAfter = false;
+    header.actions.hidden = false;
+  }
+  if (view.hasAfter || elements.has(message.id)) { updateJump(); return; }
+  const follow = atBottom;
+  showWelcome(false);
+  view.messages.push(message);
+  const el = messageEl(message);
+  column.insertBefore(el, tail.el);
+  observe(el);
+  updateTail();
+  if (follow) {
+    trimFront(view.messages.length - MAX_ELEMENTS);
+    toBottom();
+  } else {
+    keepAnchor(() => trimFront(view.messages.length - MAX_ELEMENTS));
+  }
+  updateJump();
+}
+
+/** Takes one message away (after the backend deleted it). */
+export function removeMessage(id) {
+  const el = elements.get(id);
+  const i = view.messages.findIndex((m) => m.id === id);
+  if (i >= 0) view.messages.splice(i, 1);
+  if (!el) return;
+  keepAnchor(() => dropMessages([{ id }]), el);
+  updateTail();
+  if (!view.messages.length && !view.hasBefore && !view.hasAfter && !tail.el) showWelcome(true);
+}
+
+/** Replaces the window with the latest or oldest page. */
+export async function jumpTo(kind) {
+  if (view.id == null) return;
+  const loaded = kind === 'latest' ? !view.hasAfter : !view.hasBefore;
+  if (!loaded) {
+    const generation = ++view.generation;
+    const page = await listMessages(view.id, { kind }, PAGE);
+    if (generation !== view.generation) return;
+    replaceWindow(view.id, page);
+  }
+  if (kind === 'latest') toBottom();
+  else { list.scrollTop = 0; onFrame(); }
+  list.focus({ preventScroll: true });
+}
+
+function replaceWindow(id, page) {
+  view.id = id;
+  view.messages = page.messages.slice();
+  view.hasBefore = page.hasBefore;
+  view.hasAfter = page.hasAfter;
+  view.loading = false;
+  elements.clear();
+  resizes.disconnect();
+  resizes.observe(list);
+  if (tail.el) stopTail();
+  const fragment = document.createDocumentFragment();
+  for (const m of view.messages) fragment.append(messageEl(m));
+  column.replaceChildren(fragment);
+  for (const el of column.children) observe(el);
+  updateTail();
+  showWelcome(id == null || (!view.messages.length && !view.hasBefore && !view.hasAfter && !tail.el));
+  header.oldest.hidden = !view.hasBefore;
+  header.actions.hidden = id == null;
+  if (id == null) atBottom = true;
+  updateJump();
+}
+
+function showWelcome(on) {
+  welcomeEl.hidden = !on;
+  column.hidden = on;
+}
+
+function observe(el) {
+  resizes.observe(el);
+}
+
+function drop(el) {
+  resizes.unobserve(el);
+  el.remove();
+}
+
+/** Runs `mutate` keeping the first visible message (not `exclude`) where it was on screen. */
+function keepAnchor(mutate, exclude = null) {
+  const top = list.scrollTop;
+  let anchor = null;
+  for (const el of column.children) {
+    if (el !== exclude && el.offsetTop + el.offsetHeight > top) { anchor = el; break; }
+  }
+  // In content coordinates (independent of scrolling, which a shrinking list may clamp),
+  // with the sub-pixel precision offsetTop lacks.
+  const at = () => anchor.getBoundingClientRect().top + list.scrollTop;
+  const before = anchor ? at() : 0;
+  mutate();
+  if (anchor && anchor.isConnected) list.scrollTop = top + (at() - before);
+}
+
+/** Drops `n` messages from the start of the window (they can be paged in again). */
+function trimFront(n) {
+  if (n <= 0) return;
+  dropMessages(view.messages.splice(0, n));
+  view.hasBefore = true;
+  header.oldest.hidden = false;
+}
+
+/** Drops `n` messages from the end of the window. */
+function trimBack(n) {
+  if (n <= 0) return;
+  dropMessages(view.messages.splice(view.messages.length - n, n));
+  view.hasAfter = true;
+  updateTail();
+}
+
+function dropMessages(messages) {
+  for (const m of messages) {
+    const el = elements.get(m.id);
+    if (el) { drop(el); elements.delete(m.id); }
+  }
+}
+
+async function page(direction) {
+  if (view.loading || view.id == null || !view.messages.length) return;
+  const generation = view.generation;
+  const before = direction === 'before';
+  const edge = before ? view.messages[0].id : view.messages.at(-1).id;
+  view.loading = true;
+  let result;
+  try {
+    result = await listMessages(view.id, { kind: direction, id: edge }, PAGE);
+  } catch (e) {
+    console.error(e);
+    return;
+  } finally {
+    if (generation === view.generation) view.loading = false;
+  }
+  if (generation !== view.generation) return;
+  const fresh = result.messages.filter((m) => !elements.has(m.id));
+  const fragment = document.createDocumentFragment();
+  const els = fresh.map(messageEl);
+  fragment.append(...els);
+  keepAnchor(() => {
+    if (before) {
+      column.prepend(fragment);
+      view.messages.unshift(...fresh);
+      view.hasBefore = result.hasBefore;
+      trimBack(view.messages.length - MAX_ELEMENTS);
+    } else {
+      column.insertBefore(fragment, tail.el);
+      view.messages.push(...fresh);
+      view.hasAfter = result.hasAfter;
+      updateTail();
+      trimFront(view.messages.length - MAX_ELEMENTS);
+    }
+  });
+  els.forEach(observe);
+  header.oldest.hidden = !view.hasBefore;
+  onFrame();
+}
+
+/** Once per frame while scrolling: bottom state, the jump button, paging at the edges. */
+function onFrame() {
+  frame = 0;
+  const top = list.scrollTop;
+  const room = list.scrollHeight - top - list.clientHeight;
+  atBottom = !view.hasAfter && room < BOTTOM_SLACK_PX;
+  updateJump();
+  if (view.loading) return;
+  if (view.hasBefore && top < EDGE_PX) page('before');
+  else if (view.hasAfter && room < EDGE_PX) page('after');
+}
+
+function updateJump() {
+  const show = view.id != null && (view.hasAfter || !atBottom);
+  if (jumpLatest.hidden === show) jumpLatest.hidden = !show;
+}
+
+function toBottom() {
+  list.scrollTop = list.scrollHeight;
+  atBottom = !view.hasAfter;
+  onFrame();
+}
+
+function stickIfAtBottom() {
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function center(el) {
+  list.scrollTop = el.offsetTop - Math.max(0, (list.clientHeight - el.offsetHeight) / 2);
+  onFrame();
+}
+
+function highlight(el) {
+  el.classList.add('highlight');
+  el.dataset.highlighted = 'true';
+  setTimeout(() => {
+    el.classList.remove('highlight');
+    delete el.dataset.highlighted;
+  }, HIGHLIGHT_MS);
+}
+
+/** Elements above the view changed size: shift by as much so the view stays put. */
+function onResize(entries) {
+  let shift = 0;
+  const top = list.scrollTop;
+  for (const entry of entries) {
+    const el = entry.target;
+    if (el === list) continue;
+    const height = el.offsetHeight;
+    const previous = heights.get(el);
+    heights.set(el, height);
+    if (previous != null && el.isConnected && el.offsetTop + previous <= top) shift += height - previous;
+  }
+  if (atBottom) list.scrollTop = list.scrollHeight;
+  else if (shift) list.scrollTop = top + shift;
+}
+
+function onKeydown(e) {
+  if (e.target !== list) return;
+  if (e.key === 'Home') jumpTo('oldest');
+  else if (e.key === 'End') jumpTo('latest');
+  else return;
+  e.preventDefault();
+}
+
+/** Message actions (delete with a confirming second click); links go to main.js. */
+function onClick(e) {
+  const del = e.target.closest('[data-testid="message-delete"]');
+  if (!del) return;
+  if (!del.classList.contains('confirm')) {
+    // Beside a question there is room to say it; beside an answer the icon turns red
+    // instead, so the answer's width (and the scroll position) does not change.
+    del.classList.add('confirm');
+    del.title = t('message.confirmDelete');
+    if (del.closest('.message.user')) del.replaceChildren(t('message.confirmDelete'));
+    setTimeout(() => {
+      del.classList.remove('confirm');
+      del.title = t('message.delete');
+      del.replaceChildren(icon('trash'));
+    }, CONFIRM_MS);
+    return;
+  }
+  const el = del.closest('[data-testid="message"]');
+  handlers.onDeleteMessage(Number(el.dataset.id));
+}
+
+function renameFromHeader() {
+  if (view.id == null || !header.title.isConnected) return;
+  const id = view.id;
+  editInline(header.title, {
+    value: view.title,
+    testid: 'conversation-title-input',
+    label: t('sidebar.renameLabel'),
+    onSave: (title) => handlers.onRename(id, title),
+  });
+}
+
+/** The element after the messages: pending answer, failure, or unanswered question. */
+function updateTail() {
+  let kind = '';
+  let ref = null;
+  if (view.id != null && !view.hasAfter) {
+    if (status.pending) { kind = 'pending'; ref = status.pending; }
+    else if (status.failure) { kind = 'failure'; ref = status.failure; }
+    else if (view.messages.at(-1)?.role === 'user') kind = 'unanswered';
+  }
+  if (tail.kind === kind && tail.ref === ref) return;
+  if (tail.el) stopTail();
+  tail = { kind, ref, el: null, timer: 0 };
+  if (kind === 'pending') tail.el = pending(ref);
+  else if (kind === 'failure') tail.el = failure(ref);
+  else if (kind === 'unanswered') tail.el = failure({ code: 'unanswered', message: t('error.unanswered'), retryable: true });
+  if (tail.el) {
+    showWelcome(false);
+    column.append(tail.el);
+    observe(tail.el);
+  }
+}
+
+function stopTail() {
+  clearInterval(tail.timer);
+  drop(tail.el);
+  tail = { kind: '', ref: null, el: null, timer: 0 };
+}
+
+function welcome() {
   const chips = ['welcome.s1', 'welcome.s2', 'welcome.s3'].map((k) =>
-    h('button', { type: 'button', class: 'suggestion', testid: 'suggestion', onClick: () => onSuggestion(t(k)) }, t(k)));
+    h('button', { type: 'button', class: 'suggestion', testid: 'suggestion', onClick: () => handlers.onSuggestion(t(k)) }, t(k)));
   return h('div', { class: 'welcome', testid: 'welcome' },
     h('img', { src: 'logo.png', alt: '', width: '64', height: '64' }),
     h('h2', {}, t('welcome.title')),
@@ -39,31 +420,35 @@ function welcome(onSuggestion) {
     h('div', { class: 'suggestions' }, chips));
 }
 
-function message(m) {
+function messageEl(m) {
   const isUser = m.role === 'user';
   const body = h('div', { class: 'message-text', testid: 'message-text' });
   if (isUser) body.textContent = m.text;
   else body.innerHTML = m.html; // sanitised by pulldown-cmark + ammonia in Rust
-  return h('article', {
+  const del = iconButton('trash', t('message.delete'), { testid: 'message-delete', class: 'icon-button message-delete' });
+  const el = h('article', {
     class: `message ${m.role}`, testid: 'message',
     dataset: { role: m.role, id: String(m.id) },
     'aria-label': isUser ? t('message.you') : t('message.assistant'),
   },
-  isUser ? null : avatar(),
+  isUser ? del : avatar(),
   h('div', { class: 'bubble' },
     m.image ? h('img', {
       class: 'message-image', testid: 'message-image', loading: 'lazy',
       src: imageUrl(m.image.file), alt: t('message.image', { name: m.image.name }), title: m.image.name,
     }) : null,
     m.text.trim() ? body : null,
-    isUser || !m.model ? null : h('div', { class: 'message-meta' }, m.model)));
+    isUser || !m.model ? null : h('div', { class: 'message-meta' }, m.model)),
+  isUser ? null : del);
+  elements.set(m.id, el);
+  return el;
 }
 
 function avatar() {
   return h('img', { class: 'avatar', src: 'logo.png', alt: '', width: '28', height: '28' });
 }
 
-function pending(p, onCancel) {
+function pending(p) {
   const label = h('span', { testid: 'pending-elapsed' });
   const waking = h('div', { class: 'pending-waking', testid: 'pending-waking', hidden: true }, t('pending.waking'));
   const tick = () => {
@@ -72,19 +457,18 @@ function pending(p, onCancel) {
     waking.hidden = s < WAKING_AFTER_S;
   };
   tick();
-  const el = h('article', { class: 'message assistant pending', testid: 'message', dataset: { role: 'pending' } },
+  tail.timer = setInterval(tick, 1000);
+  return h('article', { class: 'message assistant pending', testid: 'message', dataset: { role: 'pending' } },
     avatar(),
     h('div', { class: 'bubble' },
       h('div', { class: 'pending-row', testid: 'pending' },
         h('span', { class: 'typing', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')),
         label,
-        h('button', { type: 'button', class: 'ghost small', testid: 'cancel-button', onClick: onCancel }, t('pending.cancel'))),
+        h('button', { type: 'button', class: 'ghost small', testid: 'cancel-button', onClick: () => handlers.onCancel() }, t('pending.cancel'))),
       waking));
-  const timer = setInterval(() => (el.isConnected ? tick() : clearInterval(timer)), 1000);
-  return el;
 }
 
-function failure(error, onRetry) {
+function failure(error) {
   const cancelled = error.code === 'cancelled';
   const details = error.details
     ? h('details', { class: 'error-details', testid: 'error-details' },
@@ -97,5 +481,5 @@ function failure(error, onRetry) {
       h('div', { class: 'message-text', testid: 'message-text' }, cancelled ? t('error.cancelled') : error.message),
       details,
       error.retryable === false ? null
-        : h('button', { type: 'button', class: 'primary small', testid: 'retry-button', onClick: onRetry }, t('error.retry'))));
+        : h('button', { type: 'button', class: 'primary small', testid: 'retry-button', onClick: () => handlers.onRetry() }, t('error.retry'))));
 }

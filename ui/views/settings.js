@@ -1,5 +1,6 @@
 // The settings dialog: fills the form, shows each field's error from the backend,
-// and hands the edited settings back for validation and saving in Rust.
+// and hands the edited settings back for validation and saving in Rust. Its History
+// section hands export, import and clear-all (after a confirming second button) to main.js.
 
 import { $ } from '../dom.js';
 import { t } from '../i18n.js';
@@ -9,7 +10,21 @@ const field = (id) => $(`[data-testid="settings-${id}"]`);
 let current = null;
 let defaults = null;
 
-export function initSettings({ onSave }) {
+/** onSave(settings); history: onExport(format), onImport(), onClear(), count() -> n. */
+export function initSettings({ onSave, onExport, onImport, onClear, count }) {
+  field('export-markdown').addEventListener('click', () => onExport('markdown'));
+  field('export-json').addEventListener('click', () => onExport('json'));
+  field('import').addEventListener('click', () => onImport());
+  field('clear-history').addEventListener('click', () => {
+    const confirm = field('clear-history-confirm');
+    confirm.textContent = t('settings.clearConfirm', { n: count() });
+    confirm.hidden = !confirm.hidden;
+    if (!confirm.hidden) confirm.focus();
+  });
+  field('clear-history-confirm').addEventListener('click', async () => {
+    field('clear-history-confirm').hidden = true;
+    await onClear();
+  });
   field('form').addEventListener('submit', async (e) => {
     e.preventDefault();
     await onSave(read());
@@ -42,6 +57,7 @@ export function openSettings(view, dataDir) {
   override.hidden = !view.endpointOverride;
   override.textContent = view.endpointOverride ? t('settings.endpointOverride', { url: view.endpointOverride }) : '';
   field('data-dir').textContent = t('settings.dataDir', { path: dataDir });
+  field('clear-history-confirm').hidden = true;
   showErrors([]);
   dialog().showModal();
   field('endpoint').focus();

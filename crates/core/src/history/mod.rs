@@ -119,8 +119,13 @@ impl History {
 
     fn open_existing(path: &Path, backups: &Path) -> Result<(Self, Option<PathBuf>)> {
         let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
         let mut history = Self::configure(conn)?;
+        // Refused before anything is written: even switching to WAL changes the file.
+        let version = history.version()?;
+        if version > schema::MIGRATIONS.len() {
+            return Err(Error::NewerSchema { version });
+        }
+        history.conn.pragma_update(None, "journal_mode", "WAL")?;
         let backup = history.migrate_with_backup(schema::MIGRATIONS, backups)?;
         Ok((history, backup))
     }

@@ -69,7 +69,7 @@ impl History {
                         conversation_id: r.get(1)?,
                         title: r.get(2)?,
                         role: role_from(&r.get::<_, String>(3)?),
-                        snippet: r.get(4)?,
+                        snippet: tidy_snippet(&r.get::<_, String>(4)?),
                         created_at: r.get(5)?,
                     })
                 },
@@ -80,6 +80,34 @@ impl History {
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
     }
+}
+
+/// Characters before the first match kept in a snippet: the match must show in a
+/// two-line result.
+const LEAD_CHARS: usize = 40;
+
+/// A snippet as one line of plain words: Markdown's table bars, emphasis and heading
+/// marks and line breaks become spaces, and text long before the first match is cut.
+fn tidy_snippet(raw: &str) -> String {
+    let plain: String = raw
+        .chars()
+        .map(|c| if "|*#`>".contains(c) { ' ' } else { c })
+        .collect();
+    let words: Vec<&str> = plain.split_whitespace().collect();
+    let mut line = words.join(" ");
+    if let Some(at) = line.find(MARK_OPEN) {
+        let before = line[..at].chars().count();
+        if before > LEAD_CHARS {
+            let skip = before - LEAD_CHARS;
+            let cut = line
+                .char_indices()
+                .nth(skip)
+                .map_or(at, |(i, _)| i);
+            let cut = line[cut..at].find(' ').map_or(cut, |space| cut + space + 1);
+            line = format!("…{}", &line[cut..]);
+        }
+    }
+    line
 }
 
 /// The person's words as an FTS5 expression: each word a quoted prefix term, all
@@ -96,7 +124,21 @@ fn fts_query(query: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::fts_query;
+    use super::{fts_query, tidy_snippet};
+
+    #[test]
+    fn snippets_are_plain_and_start_near_the_match() {
+        assert_eq!(
+            tidy_snippet("| a | **b** |\n# Title \u{E000}word\u{E001} end"),
+            "a b Title \u{E000}word\u{E001} end"
+        );
+        let long = format!("{} \u{E000}match\u{E001} after", "лес ".repeat(40));
+        let tidy = tidy_snippet(&long);
+        assert!(tidy.starts_with('…'), "{tidy}");
+        let before = tidy.split('\u{E000}').next().unwrap().chars().count();
+        assert!(before <= 42, "{tidy}");
+        assert!(tidy.ends_with("\u{E000}match\u{E001} after"));
+    }
 
     #[test]
     fn words_become_prefix_terms_and_punctuation_is_harmless() {

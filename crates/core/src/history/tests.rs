@@ -410,8 +410,10 @@ fn newer_schema_is_refused_not_clobbered() {
         let c = Connection::open(&path).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
     }
+    let before = std::fs::read(&path).unwrap();
     let err = History::open(&path).err().expect("refused");
     assert_eq!(err.code(), "newer_schema");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "not a byte changed");
     assert!(err.to_string().contains("newer"), "{err}");
     assert!(path.exists());
 }

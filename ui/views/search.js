@@ -1,0 +1,124 @@
+// Search over every message: the input at the top of the sidebar and, while it holds a
+// query, the hit list shown in place of the conversation list. Highlights come from
+// the backend's snippet markers and become <mark> elements (never markup).
+
+import { h, $ } from '../dom.js';
+import { t } from '../i18n.js';
+import { search } from '../api.js';
+
+const DEBOUNCE_MS = 120;
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+
+let input = null;
+let results = null;
+let conversations = null;
+let onOpen = null;
+let timer = 0;
+let sequence = 0; // the newest query sent; older answers are dropped
+let selected = -1;
+
+/** onOpen(conversationId, messageId) opens a hit. */
+export function initSearch({ onOpen: open }) {
+  onOpen = open;
+  input = $('[data-testid="search-input"]');
+  results = $('[data-testid="search-results"]');
+  conversations = $('[data-testid="conversation-list"]');
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, DEBOUNCE_MS);
+  });
+  input.addEventListener('keydown', onKeydown);
+  results.addEventListener('keydown', onKeydown);
+  results.addEventListener('click', (e) => {
+    const hit = e.target.closest('[data-testid="search-result"]');
+    if (hit) openHit(hit);
+  });
+}
+
+export function focusSearch() {
+  input.focus();
+  input.select();
+}
+
+function clear() {
+  input.value = '';
+  clearTimeout(timer);
+  run();
+}
+
+async function run() {
+  const query = input.value.trim();
+  const seq = ++sequence;
+  if (!query) return show(null);
+  let answer;
+  try {
+    answer = await search(query);
+  } catch (e) {
+    answer = { hits: [], error: e };
+  }
+  if (seq === sequence) show(answer.hits);
+}
+
+/** null: no query, the conversation list comes back. */
+function show(hits) {
+  const active = hits != null;
+  results.hidden = !active;
+  conversations.hidden = active;
+  selected = -1;
+  if (!active) { results.replaceChildren(); return; }
+  results.replaceChildren(...(hits.length
+    ? hits.map(hitNode)
+    : [h('p', { class: 'sidebar-empty', testid: 'search-empty' }, t('search.empty'))]));
+}
+
+function hitNode(hit) {
+  return h('div', {
+    class: 'search-result', testid: 'search-result', role: 'option', tabindex: '-1',
+    dataset: { conversationId: String(hit.conversationId), messageId: String(hit.messageId) },
+  },
+  h('div', { class: 'result-head' },
+    h('span', { class: 'result-title' }, hit.title),
+    h('span', { class: 'result-date' }, new Date(hit.createdAt).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' }))),
+  h('div', { class: 'result-snippet' },
+    h('span', { class: `result-role ${hit.role}` }, hit.role === 'user' ? t('message.you') : t('message.assistant')),
+    highlighted(hit.snippet)));
+}
+
+/** Text and <mark> nodes from a snippet with U+E000/U+E001 around each match. */
+function highlighted(snippet) {
+  const out = [];
+  let inMatch = false;
+  for (const part of snippet.split(/([\uE000\uE001])/)) {
+    if (part === OPEN) inMatch = true;
+    else if (part === CLOSE) inMatch = false;
+    else if (part) out.push(inMatch ? h('mark', {}, part) : document.createTextNode(part));
+  }
+  return out;
+}
+
+function openHit(el) {
+  select([...results.children].indexOf(el), false);
+  onOpen(Number(el.dataset.conversationId), Number(el.dataset.messageId));
+}
+
+function select(i, focus) {
+  const hits = results.querySelectorAll('[data-testid="search-result"]');
+  if (!hits.length) return;
+  selected = Math.max(0, Math.min(i, hits.length - 1));
+  hits.forEach((el, k) => el.setAttribute('aria-selected', String(k === selected)));
+  if (focus) hits[selected].focus();
+}
+
+function onKeydown(e) {
+  const hits = results.querySelectorAll('[data-testid="search-result"]');
+  if (e.key === 'ArrowDown' && hits.length) select(selected + 1, true);
+  else if (e.key === 'ArrowUp' && hits.length) {
+    if (selected <= 0) { selected = -1; input.focus(); } else select(selected - 1, true);
+  } else if (e.key === 'Enter' && hits.length && !e.isComposing) openHit(hits[Math.max(selected, 0)]);
+  else if (e.key === 'Escape') {
+    if (input.value) { clear(); input.focus(); } else input.blur();
+  } else return;
+  e.preventDefault();
+  e.stopPropagation();
+}
