@@ -20,7 +20,9 @@ export const listConversations = (cursor = null, limit = 200) =>
   invoke('list_conversations', { cursor, limit });
 /** -> Summary */
 export const getConversation = (id) => invoke('get_conversation', { id });
+/** -> Summary (with the title as saved: one line, "Untitled" when blank) */
 export const renameConversation = (id, title) => invoke('rename_conversation', { id, title });
+/** -> Summary */
 export const setPinned = (id, pinned) => invoke('set_pinned', { id, pinned });
 /** Hides it at once (Undo brings it back); it is really gone after `purgeConversation`
  *  or at the next start. */

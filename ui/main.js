@@ -57,18 +57,17 @@ function newConversation() {
 }
 
 /** Shows the backend's answer to a change of one conversation in its row and header. */
-async function applySummary(result, id) {
-  const summary = result && result.id != null ? result : await api.getConversation(id);
+function applySummary(summary) {
   sidebar.upsert(summary);
   if (summary.id === state.currentId) conversation.setTitle(summary.title);
 }
 
 function renameConversation(id, title) {
-  api.renameConversation(id, title).then((r) => applySummary(r, id)).catch(fail);
+  api.renameConversation(id, title).then(applySummary).catch(fail);
 }
 
 function pinConversation(id, pinned) {
-  api.setPinned(id, pinned).then((r) => applySummary(r, id)).catch(fail);
+  api.setPinned(id, pinned).then(applySummary).catch(fail);
 }
 
 /** Hides the row at once; Undo restores it, otherwise it is purged when the toast goes. */

@@ -99,10 +99,7 @@ fn tidy_snippet(raw: &str) -> String {
         let before = line[..at].chars().count();
         if before > LEAD_CHARS {
             let skip = before - LEAD_CHARS;
-            let cut = line
-                .char_indices()
-                .nth(skip)
-                .map_or(at, |(i, _)| i);
+            let cut = line.char_indices().nth(skip).map_or(at, |(i, _)| i);
             let cut = line[cut..at].find(' ').map_or(cut, |space| cut + space + 1);
             line = format!("…{}", &line[cut..]);
         }
