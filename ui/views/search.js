@@ -1,12 +1,13 @@
 // Search over every message: the input at the top of the sidebar and, while it holds a
 // query, the hit list shown in place of the conversation list. Highlights come from
 // the backend's snippet markers and become <mark> elements (never markup).
+// Queries run as the person types, one at a time: keys typed while one runs are
+// coalesced into the next, so results keep up without a fixed delay.
 
 import { h, $ } from '../dom.js';
 import { t } from '../i18n.js';
 import { search } from '../api.js';
 
-const DEBOUNCE_MS = 120;
 const OPEN = '\uE000';
 const CLOSE = '\uE001';
 
@@ -14,7 +15,8 @@ let input = null;
 let results = null;
 let conversations = null;
 let onOpen = null;
-let timer = 0;
+let running = false; // a query is in flight
+let again = false; // the input changed meanwhile
 let sequence = 0; // the newest query sent; older answers are dropped
 let selected = -1;
 
@@ -24,10 +26,7 @@ export function initSearch({ onOpen: open }) {
   input = $('[data-testid="search-input"]');
   results = $('[data-testid="search-results"]');
   conversations = $('[data-testid="conversation-list"]');
-  input.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(run, DEBOUNCE_MS);
-  });
+  input.addEventListener('input', schedule);
   input.addEventListener('keydown', onKeydown);
   results.addEventListener('keydown', onKeydown);
   results.addEventListener('click', (e) => {
@@ -43,8 +42,20 @@ export function focusSearch() {
 
 function clear() {
   input.value = '';
-  clearTimeout(timer);
-  run();
+  schedule();
+}
+
+async function schedule() {
+  if (running) {
+    again = true;
+    return;
+  }
+  running = true;
+  do {
+    again = false;
+    await run();
+  } while (again);
+  running = false;
 }
 
 async function run() {
