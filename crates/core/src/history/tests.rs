@@ -459,6 +459,9 @@ fn every_fixture_upgrades_and_keeps_everything() {
             assert_eq!(s.title, conv["title"].as_str().unwrap());
             assert_eq!(s.created_at, conv["createdAt"].as_i64().unwrap());
             assert_eq!(s.updated_at, conv["updatedAt"].as_i64().unwrap());
+            if let Some(pinned) = conv.get("pinned") {
+                assert_eq!(s.pinned, pinned.as_bool().unwrap(), "{name}");
+            }
             let want = conv["messages"].as_array().unwrap();
             assert_eq!(s.message_count as usize, want.len());
             let got = h.messages(id, Anchor::Oldest, 500).unwrap().messages;
@@ -580,4 +583,28 @@ fn records_round_trip_and_a_second_import_is_skipped() {
     assert_eq!(html, "<p><strong>red</strong></p>\n");
     assert_eq!(other.insert_records(&[record]).unwrap(), [None]);
     assert_eq!(other.ids().unwrap(), [id]);
+}
+
+/// Writes `tests/fixtures/history-v2.sqlite3` and its expectations: the schema-1 fixture
+/// upgraded by this code, with a pin. Run once when schema 2 was released; the files
+/// are committed and stand for real users' histories from then on.
+#[test]
+#[ignore = "writes a committed fixture; run by hand only when a schema is released"]
+fn write_the_schema_2_fixture() {
+    let dir = fixtures();
+    let path = dir.join("history-v2.sqlite3");
+    let _ = std::fs::remove_file(&path);
+    std::fs::copy(dir.join("history-v1.sqlite3"), &path).unwrap();
+    {
+        let h = History::open(&path).unwrap().history;
+        h.set_pinned(2, true).unwrap();
+        h.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE; VACUUM;")
+            .unwrap();
+    }
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", path.display()));
+    }
+    let _ = std::fs::remove_dir_all(dir.join("backups"));
+    // history-v2.json: history-v1.json with `"pinned": true` on conversation 2.
 }
