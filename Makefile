@@ -38,7 +38,7 @@ fake:
 
 ## Retakes the README's screenshots (docs/screenshots/) from the real app.
 screenshots: test-deps
-	$(CARGO) build --locked -p dynaspark-desktop -p fake-dynaspark
+	$(CARGO) build --locked -p dynaspark-desktop -p fake-dynaspark -p history-gen
 	$(XVFB) $(PYTHON) tests/e2e/screenshots.py
 
 ## The history benchmark: the real app with an empty and a heavy generated history

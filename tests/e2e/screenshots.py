@@ -3,12 +3,13 @@ the fake server scripted to give realistic answers. Run: make screenshots"""
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import time
 import zlib
 
 from desktop import choose_file_in_dialog
-from harness import ROOT, Harness
+from harness import ROOT, TARGET, Harness
 from webdriver import KEYS
 
 DOCS = os.path.join(ROOT, "docs", "screenshots")
@@ -60,6 +61,11 @@ def main():
     os.makedirs(DOCS, exist_ok=True)
     h = Harness("screenshots")
     try:
+        # A lived-in history, so the sidebar looks as it does after months of use.
+        os.makedirs(h.data_dir)
+        subprocess.run([os.path.join(TARGET, "debug", "history-gen"), "--dir", h.data_dir,
+                        "--conversations", "600", "--messages", "6000", "--big", "600", "--pinned", "2"],
+                       check=True, stdout=subprocess.DEVNULL)
         s = h.start_app()
         pic = os.path.join(h.files, "sunset.png")
         with open(pic, "wb") as f:
@@ -76,6 +82,7 @@ def main():
             shutil.copy(h.screenshot(name), os.path.join(DOCS, f"{name}.png"))
 
         h.fake.script(queue=[{"kind": "answer", "text": ANSWER}], fallback={"kind": "echo"})
+        s.tid("new-conversation").click()
         s.tid("attach-button").click()
         choose_file_in_dialog(pic)
         s.wait(lambda: s.tid("attachment-chip").displayed(), what="the attachment")
@@ -83,6 +90,13 @@ def main():
         s.wait(lambda: s.find_all('[data-role="assistant"]'), what="the answer")
         s.execute("document.querySelector('[data-testid=message-list]').scrollTop = 0")
         shot("conversation")
+
+        search = s.tid("search-input")
+        search.click()
+        search.send_keys("borrow check")
+        s.wait(lambda: s.tids("search-result"), what="search results")
+        shot("search")
+        search.send_keys(KEYS["escape"])
 
         s.tid("new-conversation").click()
         h.fake.script(queue=[{"kind": "delay", "ms": 20000, "then": {"kind": "echo"}}])

@@ -86,14 +86,21 @@ impl History {
 /// two-line result.
 const LEAD_CHARS: usize = 40;
 
-/// A snippet as one line of plain words: Markdown's table bars, emphasis and heading
-/// marks and line breaks become spaces, and text long before the first match is cut.
+/// A snippet as one line of plain words: Markdown's table bars and rules, emphasis and
+/// heading marks and line breaks go, and text long before the first match is cut.
 fn tidy_snippet(raw: &str) -> String {
     let plain: String = raw
         .chars()
         .map(|c| if "|*#`>".contains(c) { ' ' } else { c })
         .collect();
-    let words: Vec<&str> = plain.split_whitespace().collect();
+    // Table rules ("---", ":-:") and list dashes carry nothing in one line of text.
+    let words: Vec<&str> = plain
+        .split_whitespace()
+        .filter(|w| {
+            w.chars()
+                .any(|c| c.is_alphanumeric() || matches!(c, MARK_OPEN | MARK_CLOSE | '…'))
+        })
+        .collect();
     let mut line = words.join(" ");
     if let Some(at) = line.find(MARK_OPEN) {
         let before = line[..at].chars().count();
@@ -126,8 +133,8 @@ mod tests {
     #[test]
     fn snippets_are_plain_and_start_near_the_match() {
         assert_eq!(
-            tidy_snippet("| a | **b** |\n# Title \u{E000}word\u{E001} end"),
-            "a b Title \u{E000}word\u{E001} end"
+            tidy_snippet("| a | **b** |\n|---|:-:|\n# Title - \u{E000}word\u{E001} end…"),
+            "a b Title \u{E000}word\u{E001} end…"
         );
         let long = format!("{} \u{E000}match\u{E001} after", "лес ".repeat(40));
         let tidy = tidy_snippet(&long);
