@@ -712,7 +712,7 @@ impl Theme {
 }
 
 fn rng_pick(rng: &mut Rng, items: &[&'static str]) -> &'static str {
-    *rng.pick(items)
+    items[rng.below(items.len() as u64) as usize]
 }
 
 fn capitalise(s: &str) -> String {
