@@ -129,9 +129,12 @@ class HeavyHistory(unittest.TestCase):
             "return document.activeElement === document.querySelector('[data-testid=search-input]')"),
             what="Ctrl+K to focus the search")
         self.s.tid("search-input").send_keys(MARKER[:5])
-        hit = self.s.wait(lambda: self.s.tids("search-result"), what="a search result")[0]
-        self.assertEqual(len(self.s.tids("search-result")), 1)
-        self.assertEqual(int(hit.attr("data-message-id")), self.marked)
+        # Results follow the typing: wait for the ones for the whole word typed so far.
+        self.s.wait(lambda: self.s.execute(
+            "const r = [...document.querySelectorAll('[data-testid=search-result]')];"
+            "return r.length === 1 && Number(r[0].dataset.messageId) === arguments[0]", self.marked),
+            what="the one matching message")
+        hit = self.s.tids("search-result")[0]
         self.assertEqual(hit.find("mark").prop("textContent").lower(), MARKER)
         self.h.screenshot("history-search")
         hit.click()
