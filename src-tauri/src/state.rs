@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use dynaspark_core::{History, ImageLibrary};
-
-/// The history database's file name in the data folder.
-pub const HISTORY_FILE: &str = "history.sqlite3";
 use serde::Serialize;
 use tauri::{AppHandle, Wry};
 use tokio_util::sync::CancellationToken;
 use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::settings_store::SettingsStore;
+
+/// The history database's file name in the data folder.
+pub const HISTORY_FILE: &str = "history.sqlite3";
 
 /// Something the person should know about from start-up (a file moved aside, a repair).
 #[derive(Debug, Clone, Serialize)]

@@ -1,5 +1,6 @@
-//! Dynaspark Desktop's state, without a window: conversation history, the image
-//! library, settings and Markdown rendering. Nothing here depends on Tauri.
+//! Dynaspark Desktop's state, without a window: conversation history (paged, searchable),
+//! its export and import, the image library, settings and Markdown rendering. Nothing
+//! here depends on Tauri.
 
 mod error;
 mod exchange;
