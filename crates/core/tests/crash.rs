@@ -62,10 +62,11 @@ fn crash_writer() {
         writeln!(out, "ACK {id} {c} {text}").expect("stdout");
         out.flush().expect("flush");
         if rng.next().is_multiple_of(25) {
-            h.delete(c).expect("delete");
-            // Reported before purging: a kill in between may leave it either way.
+            // Reported before deleting: a kill after the delete leaves it hidden, and the
+            // next start purges it, so from here on its messages may be gone.
             writeln!(out, "PURGING {c}").expect("stdout");
             out.flush().expect("flush");
+            h.delete(c).expect("delete");
             h.purge(c).expect("purge");
             conversation = None;
         }
