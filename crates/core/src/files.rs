@@ -1,7 +1,8 @@
 //! Safe file writes shared by the stores: atomic replace and moving a bad file aside.
 //! Never deletes a person's file.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
@@ -9,27 +10,47 @@ use crate::{Error, Result};
 /// Writes `bytes` to `path` through a temporary file in the same folder, fsynced and
 /// renamed over the old one, so a crash leaves either the old or the new file whole.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    write_atomic_with(path, |out| {
+        out.write_all(bytes).map_err(Error::io("write", path))
+    })
+}
+
+/// `write_atomic` for content written in pieces by `fill` (a large export is never one
+/// string in memory). On failure the old file is untouched and the temp file removed.
+pub(crate) fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
+    let dir = folder_of(path);
     std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+    let write = || -> Result<()> {
+        let file = File::create(&tmp).map_err(Error::io("write", path))?;
+        let mut out = BufWriter::new(file);
+        fill(&mut out)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| Error::io("write", path)(e.into_error()))?;
+        file.sync_all().map_err(Error::io("write", path))?;
+        std::fs::rename(&tmp, path).map_err(Error::io("write", path))?;
         #[cfg(unix)]
-        std::fs::File::open(dir)?.sync_all()?;
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(Error::io("write", path))?;
         Ok(())
     };
-    write().map_err(|e| {
+    write().inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-        Error::Io {
-            action: "write",
-            path: path.to_owned(),
-            source: e,
-        }
     })
+}
+
+/// The folder a path is in; `.` for a bare file name.
+pub(crate) fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// Renames a file that could not be read to `<name>.corrupt-<unix seconds>` beside it

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Component, Path, PathBuf};
 
-use super::folder_of;
 use super::json::ExportedImage;
+use crate::files::folder_of;
 use crate::{ConversationRecord, Error, ImageLibrary, Result, StoredImage, MAX_IMAGE_BYTES};
 
 /// Copies the images an export shows into its folder, once each.

@@ -7,13 +7,12 @@ mod json;
 mod markdown;
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use self::images::{ImageCopier, ImageRestorer};
+use crate::files::write_atomic_with;
 use crate::{ConversationRecord, Error, History, ImageLibrary, MessageRecord, Result};
 
 /// What an export is written as; the UI sends `"markdown"` or `"json"`.
@@ -73,7 +72,7 @@ pub fn export(
     let mut copier = ImageCopier::beside(images, dest);
     let mut messages = 0;
     let mut missing_images = 0;
-    let written = write_streaming(dest, |out| {
+    let written = write_atomic_with(dest, |out| {
         let io = |e| Error::Io {
             action: "write",
             path: dest.to_owned(),
@@ -206,45 +205,6 @@ pub fn import(history: &mut History, images: &ImageLibrary, src: &Path) -> Resul
         "history imported"
     );
     Ok(report)
-}
-
-/// The folder a path is in; `.` for a bare file name.
-fn folder_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    }
-}
-
-/// Writes `path` as `files::write_atomic` does (temp file in the same folder, fsync,
-/// rename, folder fsync) but lets `fill` stream into it, so a large export is never one
-/// string in memory. On failure the old file is untouched and the temp file removed.
-fn write_streaming(
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
-) -> Result<()> {
-    let dir = folder_of(path);
-    std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let write = || -> Result<()> {
-        let file = File::create(&tmp).map_err(Error::io("write", path))?;
-        let mut out = BufWriter::new(file);
-        fill(&mut out)?;
-        let file = out
-            .into_inner()
-            .map_err(|e| Error::io("write", path)(e.into_error()))?;
-        file.sync_all().map_err(Error::io("write", path))?;
-        std::fs::rename(&tmp, path).map_err(Error::io("write", path))?;
-        #[cfg(unix)]
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(Error::io("write", path))?;
-        Ok(())
-    };
-    write().inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// What the tests of every exchange module start from: a store with its image library, and
