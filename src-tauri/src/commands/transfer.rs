@@ -39,16 +39,10 @@ pub async fn export_history(
     let Some(file) = picked else { return Ok(None) };
     let dest = file.path().to_owned();
     let images = state.images.clone();
+    // The core logs what was written.
     let report = state
         .with_history(move |h| dynaspark_core::export(h, &images, ids.as_deref(), format, &dest))
         .await?;
-    tracing::info!(
-        conversations = report.conversations,
-        messages = report.messages,
-        images = report.images,
-        ?format,
-        "history exported"
-    );
     Ok(Some(report))
 }
 
@@ -71,12 +65,6 @@ pub async fn import_history(
     let report = state
         .with_history(move |h| dynaspark_core::import(h, &images, &src))
         .await?;
-    tracing::info!(
-        conversations = report.conversations,
-        skipped = report.skipped,
-        missing_images = report.missing_images,
-        "history imported"
-    );
     Ok(Some(report))
 }
 
