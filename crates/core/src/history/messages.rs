@@ -223,25 +223,29 @@ impl History {
 
     /// Up to `limit` messages before `id`, oldest first, and whether there are more.
     fn before(&self, conversation_id: i64, id: i64, limit: usize) -> Result<(Vec<Stored>, bool)> {
-        let mut rows: Vec<Stored> = self
-            .conn
-            .prepare_cached(&format!(
-                "{MESSAGE_SELECT} WHERE conversation_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
-            ))?
-            .query_map(params![conversation_id, id, limit as i64 + 1], row_from)?
-            .collect::<rusqlite::Result<_>>()?;
-        let more = rows.len() > limit;
-        rows.truncate(limit);
+        let (mut rows, more) =
+            self.slice("id < ?2 ORDER BY id DESC", conversation_id, id, limit)?;
         rows.reverse();
         Ok((rows, more))
     }
 
     /// Up to `limit` messages after `id`, oldest first, and whether there are more.
     fn after(&self, conversation_id: i64, id: i64, limit: usize) -> Result<(Vec<Stored>, bool)> {
+        self.slice("id > ?2 ORDER BY id", conversation_id, id, limit)
+    }
+
+    /// Up to `limit` rows in the order `range` gives, and whether there are more.
+    fn slice(
+        &self,
+        range: &str,
+        conversation_id: i64,
+        id: i64,
+        limit: usize,
+    ) -> Result<(Vec<Stored>, bool)> {
         let mut rows: Vec<Stored> = self
             .conn
             .prepare_cached(&format!(
-                "{MESSAGE_SELECT} WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+                "{MESSAGE_SELECT} WHERE conversation_id = ?1 AND {range} LIMIT ?3"
             ))?
             .query_map(params![conversation_id, id, limit as i64 + 1], row_from)?
             .collect::<rusqlite::Result<_>>()?;
