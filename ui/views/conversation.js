@@ -5,6 +5,11 @@
 // timer, a failure with Retry, and an unanswered question follow the latest message.
 // Scroll position is kept by hand (no CSS overflow-anchor): around every insertion or
 // removal, and when elements above the view change size (images loading).
+// A fetched page enters the DOM a few messages per frame, nearest to the view first:
+// laying out 60 answers at once is a visible stall, a few per frame is not. Above the
+// window, an empty block stands for the older messages not loaded: what is added at the
+// top takes its height from that block and what is dropped gives it back, so the
+// messages on screen never move (moving them means repainting everything).
 
 import { h, $, icon, iconButton, editInline, nextFrame } from '../dom.js';
 import { t } from '../i18n.js';
@@ -13,6 +18,11 @@ import { imageUrl, listMessages } from '../api.js';
 /** Seconds after which the pending bubble says the free server may be waking up. */
 const WAKING_AFTER_S = 5;
 const PAGE = 60;
+/** Messages laid out per frame while a page enters the DOM (the first chunk is painted
+ *  at once; the rest follow, nearest to the view first). */
+const CHUNK = 8;
+/** Height (px) held above the window while older messages exist: more than a page. */
+const RESERVE_PX = 40000;
 /** Most message elements kept in the DOM; the far end is dropped past this. */
 const MAX_ELEMENTS = 150;
 /** Distance from an edge (px) at which the next page is fetched. */
@@ -23,6 +33,8 @@ const CONFIRM_MS = 3000;
 
 let list;
 let column;
+let reserveEl;
+let reserve = 0; // px, the height of reserveEl
 let welcomeEl;
 let jumpLatest;
 let header;
@@ -44,6 +56,8 @@ let status = { pending: null, failure: null };
 let tail = { kind: '', ref: null, el: null, timer: 0 };
 let atBottom = true;
 let frame = 0;
+/** A fetched page still entering the DOM: { before, messages, more, generation }. */
+let queue = null;
 
 /** handlers: onCancel(), onRetry(), onSuggestion(text), onDeleteMessage(id) -> Promise,
  *  onRename(id, title), onExport(id, format). */
@@ -52,7 +66,8 @@ export function initConversation(callbacks) {
   list = $('[data-testid="message-list"]');
   column = h('div', { class: 'column' });
   welcomeEl = welcome();
-  list.append(welcomeEl, column);
+  reserveEl = h('div', { class: 'window-reserve', 'aria-hidden': 'true' });
+  list.append(welcomeEl, reserveEl, column);
   jumpLatest = $('[data-testid="jump-latest"]');
   jumpLatest.append(icon('down'));
   jumpLatest.addEventListener('click', () => jumpTo('latest'));
@@ -101,7 +116,7 @@ export async function open(summary, st, messageId = null) {
   if (generation !== view.generation) return false;
   status = st;
   setTitle(summary.title);
-  replaceWindow(summary.id, page);
+  replaceWindow(summary.id, page, messageId == null ? 'latest' : null);
   const target = messageId != null && elements.get(messageId);
   if (target) { center(target); highlight(target); } else toBottom();
   await nextFrame();
@@ -165,19 +180,32 @@ export async function jumpTo(kind) {
     const generation = ++view.generation;
     const page = await listMessages(view.id, { kind }, PAGE);
     if (generation !== view.generation) return;
-    replaceWindow(view.id, page);
+    replaceWindow(view.id, page, kind);
   }
   if (kind === 'latest') toBottom();
   else { list.scrollTop = 0; onFrame(); }
   list.focus({ preventScroll: true });
 }
 
-function replaceWindow(id, page) {
+/** `end` ('latest' or 'oldest'): only the messages at that end are laid out now, the
+ *  rest of the page follows a chunk per frame. */
+function replaceWindow(id, page, end = null) {
+  queue = null;
+  let messages = page.messages;
+  let rest = [];
+  if (end === 'latest' && messages.length > CHUNK) {
+    rest = messages.slice(0, -CHUNK);
+    messages = messages.slice(-CHUNK);
+  } else if (end === 'oldest' && messages.length > CHUNK) {
+    rest = messages.slice(CHUNK);
+    messages = messages.slice(0, CHUNK);
+  }
   view.id = id;
-  view.messages = page.messages.slice();
-  view.hasBefore = page.hasBefore;
-  view.hasAfter = page.hasAfter;
+  view.messages = messages.slice();
+  view.hasBefore = page.hasBefore || (end === 'latest' && rest.length > 0);
+  view.hasAfter = page.hasAfter || (end === 'oldest' && rest.length > 0);
   view.loading = false;
+  setReserve(view.hasBefore ? RESERVE_PX : 0);
   elements.clear();
   resizes.disconnect();
   resizes.observe(list);
@@ -192,6 +220,7 @@ function replaceWindow(id, page) {
   header.actions.hidden = id == null;
   if (id == null) atBottom = true;
   updateJump();
+  if (rest.length) enqueue(end === 'latest', rest, end === 'latest' ? page.hasBefore : page.hasAfter, false);
 }
 
 function showWelcome(on) {
@@ -220,13 +249,18 @@ function keepAnchor(mutate, exclude = null) {
   const at = () => anchor.getBoundingClientRect().top + list.scrollTop;
   const before = anchor ? at() : 0;
   mutate();
-  if (anchor && anchor.isConnected) list.scrollTop = top + (at() - before);
+  if (!anchor || !anchor.isConnected) return;
+  const next = top + (at() - before);
+  if (Math.abs(list.scrollTop - next) >= 0.5) list.scrollTop = next;
 }
 
 /** Drops `n` messages from the start of the window (they can be paged in again). */
 function trimFront(n) {
   if (n <= 0) return;
+  if (queue?.before) cancelQueue();
+  const height = columnHeight();
   dropMessages(view.messages.splice(0, n));
+  setReserve(reserve + height - columnHeight());
   view.hasBefore = true;
   header.oldest.hidden = false;
 }
@@ -234,6 +268,7 @@ function trimFront(n) {
 /** Drops `n` messages from the end of the window. */
 function trimBack(n) {
   if (n <= 0) return;
+  if (queue && !queue.before) cancelQueue();
   dropMessages(view.messages.splice(view.messages.length - n, n));
   view.hasAfter = true;
   updateTail();
@@ -257,32 +292,85 @@ async function page(direction) {
     result = await listMessages(view.id, { kind: direction, id: edge }, PAGE);
   } catch (e) {
     console.error(e);
-    return;
-  } finally {
     if (generation === view.generation) view.loading = false;
+    return;
   }
   if (generation !== view.generation) return;
   const fresh = result.messages.filter((m) => !elements.has(m.id));
+  enqueue(before, fresh, before ? result.hasBefore : result.hasAfter);
+}
+
+/** Puts `messages` (oldest first) into the DOM at one end, a chunk per frame (the first
+ *  at once when `now`); `more`: the store has more beyond them. Paging waits until they
+ *  are all in. */
+function enqueue(before, messages, more, now = true) {
+  queue = { before, messages, more, generation: view.generation };
+  view.loading = true;
+  if (now) drain();
+  else requestAnimationFrame(drain);
+}
+
+function drain() {
+  const q = queue;
+  if (!q || q.generation !== view.generation) return;
+  // Nothing loaded on screen (the view is up in the reserve): no one sees a stall.
+  const blank = q.before && list.scrollTop + list.clientHeight < column.offsetTop;
+  const n = blank ? q.messages.length : CHUNK;
+  const chunk = q.before ? q.messages.splice(-n, n) : q.messages.splice(0, n);
+  insert(q.before, chunk, q.messages.length > 0 || q.more);
+  if (queue !== q) return; // cancelled by a trim
+  if (q.messages.length) {
+    requestAnimationFrame(drain);
+    return;
+  }
+  queue = null;
+  view.loading = false;
+  onFrame();
+}
+
+/** The reserve's height; 0 once nothing older is left. A reserve too small for what is
+ *  added is the only case where the messages on screen move (keepAnchor puts them back). */
+function setReserve(px) {
+  const next = Math.max(0, px);
+  if (next === reserve) return;
+  reserve = next;
+  reserveEl.style.height = `${next}px`;
+}
+
+/** With the sub-pixel precision offsetHeight lacks: a pixel off moves everything. */
+function columnHeight() {
+  return column.getBoundingClientRect().height;
+}
+
+function cancelQueue() {
+  queue = null;
+  view.loading = false;
+}
+
+/** Adds `messages` (oldest first) before or after the window, keeping the view still. */
+function insert(before, messages, more) {
   const fragment = document.createDocumentFragment();
-  const els = fresh.map(messageEl);
+  const els = messages.map(messageEl);
   fragment.append(...els);
   keepAnchor(() => {
     if (before) {
+      const height = columnHeight();
       column.prepend(fragment);
-      view.messages.unshift(...fresh);
-      view.hasBefore = result.hasBefore;
+      view.messages.unshift(...messages);
+      view.hasBefore = more;
+      setReserve(more ? reserve - (columnHeight() - height) : 0);
       trimBack(view.messages.length - MAX_ELEMENTS);
     } else {
       column.insertBefore(fragment, tail.el);
-      view.messages.push(...fresh);
-      view.hasAfter = result.hasAfter;
+      view.messages.push(...messages);
+      view.hasAfter = more;
       updateTail();
       trimFront(view.messages.length - MAX_ELEMENTS);
     }
   });
   els.forEach(observe);
   header.oldest.hidden = !view.hasBefore;
-  onFrame();
+  updateJump();
 }
 
 /** Once per frame while scrolling: bottom state, the jump button, paging at the edges. */
@@ -293,7 +381,7 @@ function onFrame() {
   atBottom = !view.hasAfter && room < BOTTOM_SLACK_PX;
   updateJump();
   if (view.loading) return;
-  if (view.hasBefore && top < EDGE_PX) page('before');
+  if (view.hasBefore && top < column.offsetTop + EDGE_PX) page('before');
   else if (view.hasAfter && room < EDGE_PX) page('after');
 }
 
@@ -339,6 +427,7 @@ function onResize(entries) {
     if (previous != null && el.isConnected && el.offsetTop + previous <= top) shift += height - previous;
   }
   if (atBottom) list.scrollTop = list.scrollHeight;
+  else if (shift && reserve - shift >= 0) setReserve(reserve - shift);
   else if (shift) list.scrollTop = top + shift;
 }
 
