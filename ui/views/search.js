@@ -19,6 +19,10 @@ let running = false; // a query is in flight
 let again = false; // the input changed meanwhile
 let sequence = 0; // the newest query sent; older answers are dropped
 let selected = -1;
+let rest = 0; // frame request that adds the hits below the first screenful
+/** Hits laid out with the answer; the rest follow a frame later (below the fold). */
+const FIRST = 12;
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 
 /** onOpen(conversationId, messageId) opens a hit. */
 export function initSearch({ onOpen: open }) {
@@ -77,10 +81,14 @@ function show(hits) {
   results.hidden = !active;
   conversations.hidden = active;
   selected = -1;
+  cancelAnimationFrame(rest);
   if (!active) { results.replaceChildren(); return; }
-  results.replaceChildren(...(hits.length
-    ? hits.map(hitNode)
-    : [h('p', { class: 'sidebar-empty', testid: 'search-empty' }, t('search.empty'))]));
+  if (!hits.length) {
+    results.replaceChildren(h('p', { class: 'sidebar-empty', testid: 'search-empty' }, t('search.empty')));
+    return;
+  }
+  results.replaceChildren(...hits.slice(0, FIRST).map(hitNode));
+  if (hits.length > FIRST) rest = requestAnimationFrame(() => results.append(...hits.slice(FIRST).map(hitNode)));
 }
 
 function hitNode(hit) {
@@ -90,7 +98,7 @@ function hitNode(hit) {
   },
   h('div', { class: 'result-head' },
     h('span', { class: 'result-title' }, hit.title),
-    h('span', { class: 'result-date' }, new Date(hit.createdAt).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' }))),
+    h('span', { class: 'result-date' }, dateFormat.format(new Date(hit.createdAt)))),
   h('div', { class: 'result-snippet' },
     h('span', { class: `result-role ${hit.role}` }, hit.role === 'user' ? t('message.you') : t('message.assistant')),
     highlighted(hit.snippet)));
