@@ -25,8 +25,11 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+## Under a session bus with an unlocked gnome-keyring (the real keyring tests), with
+## pproxy on PATH; both are required, so a missing one fails instead of skipping.
 unit:
-	$(CARGO) test --workspace --locked
+	PATH="$(CURDIR)/target/tools-venv/bin:$$PATH" DYNASPARK_REQUIRE_KEYRING=1 DYNASPARK_REQUIRE_PPROXY=1 \
+	  dbus-run-session -- sh -c 'echo -n x | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $(CARGO) test --workspace --locked'
 
 e2e:
 	$(CARGO) build --locked -p dynaspark-desktop -p fake-dynaspark -p history-gen

@@ -6,7 +6,9 @@ set -euo pipefail
 
 BUILD_PKGS=(libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
   libxdo-dev libssl-dev pkg-config build-essential)
-TEST_PKGS=(xvfb webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 xauth)
+# gnome-keyring and dbus: the keyring tests (a Secret Service under dbus-run-session);
+# python3-venv: a venv for pproxy, a third-party proxy the client is tested through.
+TEST_PKGS=(xvfb webkit2gtk-driver xdotool python3-gi gir1.2-gtk-3.0 xauth gnome-keyring dbus python3-venv)
 
 want=("${BUILD_PKGS[@]}")
 with_tests=0
@@ -41,4 +43,12 @@ fi
 if ((with_tests)) && ! command -v tauri-driver >/dev/null && [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then
   echo "deps: installing tauri-driver (cargo install --locked)"
   cargo install tauri-driver --locked
+fi
+
+# pproxy (PyPI) in a venv of the project's own, so the system Python stays untouched.
+VENV="${DYNASPARK_TOOLS_VENV:-target/tools-venv}"
+if ((with_tests)) && [[ ! -x "$VENV/bin/pproxy" ]]; then
+  echo "deps: installing pproxy into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q pproxy==2.7.9
 fi

@@ -23,6 +23,7 @@ fn main() {
             "cancel",
             "get_settings",
             "save_settings",
+            "check_keyring",
             "export_history",
             "import_history",
         ]),

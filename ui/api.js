@@ -71,8 +71,17 @@ export function ask(conversationId, onEvent) {
 }
 export const cancel = (conversationId) => invoke('cancel', { conversationId });
 
+/** -> { settings, defaults, endpointOverride, passwordSaved,
+ *       passwordStorage: 'none' | 'keyring' | 'session', keyringProblem: string | null }
+ *  The proxy password itself never comes back. */
 export const getSettings = () => invoke('get_settings');
-export const saveSettings = (settings) => invoke('save_settings', { settings });
+/** `settings.proxyPassword` (taken out before sending) says what to do with the saved proxy
+ *  password: { action: 'replace', password } | { action: 'remove' }; absent keeps it.
+ *  -> Settings (as saved, no password) */
+export const saveSettings = ({ proxyPassword = null, ...settings }) =>
+  invoke('save_settings', { settings, proxyPassword });
+/** Whether the OS keyring answers. -> { available, problem: string | null } */
+export const checkKeyring = () => invoke('check_keyring');
 
 /** URL under which the webview can show a library image. */
 export const imageUrl = (file) => tauri.core.convertFileSrc(file, 'dsimg');

@@ -160,6 +160,13 @@ async function askFor(id) {
           sidebar.upsert(event.conversation);
           finish(null);
           break;
+        case 'progress': {
+          const p = state.pending.get(id);
+          if (!p) break;
+          p.progress = { ...event.progress, at: Date.now() };
+          if (state.currentId === id) conversation.refreshPending();
+          break;
+        }
         case 'failed':
           finish(event.error);
           break;

@@ -18,6 +18,9 @@ pub enum ChatEvent {
         host: String,
         with_image: bool,
     },
+    /// Where the request is: uploading (bytes), waiting for the server, or waiting to
+    /// try again after a failure the client retries.
+    Progress { progress: dynaspark::Progress },
     /// The answer arrived and was saved; `conversation` has the new count and time.
     Done {
         message: dynaspark_core::Message,

@@ -5,13 +5,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use dynaspark_core::{History, ImageLibrary};
+use dynaspark_core::{History, ImageLibrary, SettingsStore};
 use serde::Serialize;
-use tauri::{AppHandle, Wry};
+use tauri::AppHandle;
 use tokio_util::sync::CancellationToken;
 use tracing_appender::non_blocking::WorkerGuard;
-
-use crate::settings_store::SettingsStore;
 
 /// The history database's file name in the data folder.
 pub const HISTORY_FILE: &str = "history.sqlite3";
@@ -28,7 +26,7 @@ pub struct AppState {
     pub data_dir: PathBuf,
     pub history: Arc<Mutex<History>>,
     pub images: ImageLibrary,
-    pub settings: SettingsStore<Wry>,
+    pub settings: SettingsStore,
     pub endpoint_override: Option<String>,
     in_flight: Mutex<HashMap<i64, CancellationToken>>,
     pub notices: Vec<Notice>,
@@ -44,22 +42,11 @@ impl AppState {
         let mut notices = Vec::new();
         let images = ImageLibrary::new(data_dir.join("images"));
         let history = open_history(&data_dir, &images, &mut notices)?;
-        let (settings, report) = SettingsStore::open(app, &data_dir)?;
-        if let Some(moved) = report.moved_aside {
-            notices.push(Notice {
-                code: "settings_moved_aside",
-                message: format!("The settings file could not be read; defaults are in use. The old file was kept as {}.", moved.display()),
-            });
-        }
-        if !report.repairs.is_empty() {
-            notices.push(Notice {
-                code: "settings_repaired",
-                message: format!(
-                    "Some settings were invalid and were reset: {}",
-                    report.repairs.join("; ")
-                ),
-            });
-        }
+        let (settings, settings_notices) = crate::settings_store::open(app, &data_dir)?;
+        notices.extend(settings_notices.into_iter().map(|n| Notice {
+            code: n.code,
+            message: n.message,
+        }));
         let endpoint_override = std::env::var(crate::ENV_ENDPOINT)
             .ok()
             .filter(|v| !v.trim().is_empty());

@@ -135,20 +135,34 @@ class DynasparkDesktop(unittest.TestCase):
             "const i = document.querySelector('[data-testid=message-image]'); return !!i && i.complete && i.naturalWidth === 48"),
             what="the saved image to load")
 
-    def test_04_a_502_shows_an_error_and_retry_works(self):
+    def test_04_a_sleeping_server_is_retried_with_progress_and_errors_keep_retry(self):
         self.s.tid("new-conversation").click()
-        self.fake.script(queue=[{"kind": "bad_gateway_html"}], fallback=ECHO)
+        # A 503 asking for 3 s, an HTML 502 (the free server waking), then the answer: the
+        # client retries by itself and the pending bubble counts down.
+        self.fake.clear()
+        self.fake.script(queue=[{"kind": "unavailable_retry_after", "retry_after": "3"}, {"kind": "bad_gateway_html"}],
+                         fallback=ECHO)
         self.type_and_send("Is the server awake?")
+        said = self.s.wait(lambda: [p.text for p in self.s.tids("pending-elapsed") if "Trying again" in p.text],
+                           timeout=20, what="the retry countdown")[0]
+        self.assertIn("The server is not answering yet", said)
+        self.h.screenshot("retrying")
+        answer = self.wait_messages("assistant", 1, timeout=60)[0]
+        self.assertIn("Is the server awake?", answer.text)
+        self.assertEqual(len(self.fake.requests()), 3, "two retries, then the answer")
+        self.assertEqual(len(self.messages("error")), 0)
+        # A failure that will not change is not retried: shown at once, with Retry.
+        self.fake.clear()
+        self.fake.script(queue=[{"kind": "invalid_json"}], fallback=ECHO)
+        self.type_and_send("And now?")
         err = self.wait_messages("error", 1)[0]
-        self.assertEqual(err.attr("data-code"), "server_unavailable")
-        text = err.find('[data-testid="message-text"]').text
-        self.assertIn("waking up", text)
-        self.assertNotIn("<", text, "raw HTML is never shown")
+        self.assertEqual(err.attr("data-code"), "unexpected_response")
+        self.assertNotIn("<", err.find('[data-testid="message-text"]').text, "raw bodies are never shown")
+        self.assertEqual(len(self.fake.requests()), 1, "not retried")
         self.h.screenshot("error")
         err.find('[data-testid="retry-button"]').click()
-        answer = self.wait_messages("assistant", 1)[0]
-        self.assertIn("Is the server awake?", answer.text)
-        self.assertEqual(len(self.messages("user")), 1, "the question is kept once, not duplicated")
+        self.s.wait(lambda: len(self.messages("assistant")) == 2, what="the second answer")
+        self.assertEqual(len(self.messages("user")), 2, "the question is kept once, not duplicated")
         self.assertEqual(len(self.messages("error")), 0)
 
     def test_05_pending_answer_shows_time_and_can_be_cancelled(self):
@@ -260,7 +274,8 @@ class DynasparkDesktop(unittest.TestCase):
         self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")
         for testid, value in (("settings-proxy", "socks5://127.0.0.1:9"),
                               ("settings-proxy-username", "alice"),
-                              ("settings-proxy-password", secret)):
+                              ("settings-proxy-password", secret),
+                              ("settings-retry-attempts", "1")):
             el = self.s.tid(testid)
             el.clear()
             el.send_keys(value)

@@ -53,7 +53,7 @@ const view = {
 const elements = new Map(); // message id -> element
 const heights = new WeakMap(); // element -> last seen height
 let status = { pending: null, failure: null };
-let tail = { kind: '', ref: null, el: null, timer: 0 };
+let tail = { kind: '', ref: null, el: null, timer: 0, tick: null };
 let atBottom = true;
 let frame = 0;
 /** A fetched page still entering the DOM: { before, messages, more, generation }. */
@@ -130,6 +130,11 @@ export function setTitle(title) {
 }
 
 /** Pending answer and last failure of the open conversation: only the tail changes. */
+/** The pending answer's line again, after a progress event changed what it says. */
+export function refreshPending() {
+  if (tail.kind === 'pending') tail.tick();
+}
+
 export function setStatus(st) {
   status = st;
   updateTail();
@@ -482,7 +487,7 @@ function updateTail() {
   }
   if (tail.kind === kind && tail.ref === ref) return;
   if (tail.el) stopTail();
-  tail = { kind, ref, el: null, timer: 0 };
+  tail = { kind, ref, el: null, timer: 0, tick: null };
   if (kind === 'pending') tail.el = pending(ref);
   else if (kind === 'failure') tail.el = failure(ref);
   else if (kind === 'unanswered') tail.el = failure({ code: 'unanswered', message: t('error.unanswered'), retryable: true });
@@ -496,7 +501,7 @@ function updateTail() {
 function stopTail() {
   clearInterval(tail.timer);
   drop(tail.el);
-  tail = { kind: '', ref: null, el: null, timer: 0 };
+  tail = { kind: '', ref: null, el: null, timer: 0, tick: null };
 }
 
 function welcome() {
@@ -541,11 +546,22 @@ function pending(p) {
   const label = h('span', { testid: 'pending-elapsed' });
   const waking = h('div', { class: 'pending-waking', testid: 'pending-waking', hidden: true }, t('pending.waking'));
   const tick = () => {
-    const s = Math.floor((Date.now() - p.startedAt) / 1000);
-    label.textContent = t('pending.waiting', { s });
-    waking.hidden = s < WAKING_AFTER_S;
+    const now = Date.now();
+    const s = Math.floor((now - p.startedAt) / 1000);
+    const progress = p.progress;
+    waking.hidden = true;
+    if (progress?.type === 'uploading' && progress.total > 0) {
+      label.textContent = t('pending.uploading', { pct: Math.floor((100 * progress.sent) / progress.total) });
+    } else if (progress?.type === 'retrying') {
+      const left = Math.max(0, progress.inSecs - Math.floor((now - progress.at) / 1000));
+      label.textContent = t('pending.retrying', { reason: t(retryReason(progress.reason)), s: left, attempt: progress.attempt });
+    } else {
+      label.textContent = t('pending.waiting', { s });
+      waking.hidden = s < WAKING_AFTER_S;
+    }
   };
   tick();
+  tail.tick = tick;
   tail.timer = setInterval(tick, 1000);
   return h('article', { class: 'message assistant pending', testid: 'message', dataset: { role: 'pending' } },
     avatar(),
@@ -555,6 +571,13 @@ function pending(p) {
         label,
         h('button', { type: 'button', class: 'ghost small', testid: 'cancel-button', onClick: () => handlers.onCancel() }, t('pending.cancel'))),
       waking));
+}
+
+/** Words for why the client waits before trying again (an error code). */
+function retryReason(code) {
+  if (code === 'rate_limited') return 'pending.reasonRateLimited';
+  if (code === 'server_unavailable' || code === 'html_page' || code === 'timeout') return 'pending.reasonServer';
+  return 'pending.reasonNetwork';
 }
 
 function failure(error) {

@@ -1,7 +1,10 @@
 // The settings dialog: fills the form, shows each field's error from the backend,
 // and hands the edited settings back for validation and saving in Rust. Its History
 // section hands export, import and clear-all (after a confirming second button) to main.js.
+// The proxy password is never shown: the backend says whether one is saved, and the
+// dialog sends only what to do with it (replace, remove, or nothing: keep).
 
+import * as api from '../api.js';
 import { $ } from '../dom.js';
 import { t } from '../i18n.js';
 
@@ -9,6 +12,9 @@ const dialog = () => $('[data-testid="settings-dialog"]');
 const field = (id) => $(`[data-testid="settings-${id}"]`);
 let current = null;
 let defaults = null;
+/** The saved password as the backend reported it, and what this dialog will do to it:
+ *  'keep' (or nothing saved), 'replace' (the field is open), 'remove'. */
+let password = { saved: false, storage: 'none', problem: null, intent: 'keep', probed: false };
 
 /** onSave(settings); history: onExport(format), onImport(), onClear(), count() -> n. */
 export function initSettings({ onSave, onExport, onImport, onClear, count }) {
@@ -30,13 +36,72 @@ export function initSettings({ onSave, onExport, onImport, onClear, count }) {
     await onSave(read());
   });
   field('cancel').addEventListener('click', () => dialog().close());
-  field('reset').addEventListener('click', () => fill({ ...defaults, proxy: { ...defaults.proxy } }));
+  field('reset').addEventListener('click', () => {
+    fill({ ...defaults, proxy: { ...defaults.proxy } });
+    setIntent('remove'); // the defaults have no proxy
+  });
   field('model-add').addEventListener('click', addModel);
   field('model-custom').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); addModel(); } });
   field('model-remove').addEventListener('click', () => {
     const select = field('model');
     if (select.options.length > 1) select.remove(select.selectedIndex);
   });
+  field('proxy-password-replace').addEventListener('click', () => {
+    setIntent('replace');
+    field('proxy-password').focus();
+  });
+  field('proxy-password-remove').addEventListener('click', () => setIntent('remove'));
+  field('proxy-password-undo').addEventListener('click', () => setIntent('keep'));
+  field('proxy-password-keep').addEventListener('click', () => setIntent('keep'));
+  field('proxy-password').addEventListener('focus', probeKeyring);
+  // A typed password stays in the page no longer than the dialog is open.
+  dialog().addEventListener('close', () => { field('proxy-password').value = ''; });
+}
+
+/** Asks once per opening, when a password is about to be typed, whether the keyring
+ *  answers, so the person knows beforehand if it would be kept for this session only. */
+async function probeKeyring() {
+  if (password.probed) return;
+  password.probed = true;
+  try {
+    const status = await api.checkKeyring();
+    if (!status.available) {
+      field('proxy-password-note').textContent = t('settings.passwordNoKeyring', { reason: status.problem });
+    }
+  } catch {
+    // Not knowing is fine: the save still keeps the password out of the file.
+  }
+}
+
+function setIntent(intent) {
+  password.intent = password.saved ? intent : 'keep';
+  renderPassword();
+}
+
+function renderPassword() {
+  const { saved, storage, problem, intent } = password;
+  const editing = !saved || intent === 'replace';
+  field('proxy-password-saved').hidden = editing;
+  field('proxy-password-edit').hidden = !editing;
+  field('proxy-password-keep').hidden = !(saved && intent === 'replace');
+  field('proxy-password-replace').hidden = intent === 'remove';
+  field('proxy-password-remove').hidden = intent === 'remove';
+  field('proxy-password-undo').hidden = intent !== 'remove';
+  if (!editing) field('proxy-password').value = '';
+  field('proxy-password-status').textContent = intent === 'remove'
+    ? t('settings.passwordWillBeRemoved')
+    : t(storage === 'session' ? 'settings.passwordSession' : 'settings.passwordSaved');
+  field('proxy-password-note').textContent = problem
+    ? t('settings.passwordNoKeyring', { reason: problem })
+    : t('settings.passwordHelp');
+}
+
+/** What to do with the saved password, for `saveSettings`; `undefined` keeps it. */
+function passwordChange() {
+  if (password.intent === 'remove') return { action: 'remove' };
+  const typed = field('proxy-password').value;
+  if ((!password.saved || password.intent === 'replace') && typed) return { action: 'replace', password: typed };
+  return undefined;
 }
 
 function addModel() {
@@ -52,7 +117,13 @@ function addModel() {
 export function openSettings(view, dataDir) {
   current = view.settings;
   defaults = view.defaults;
+  password = {
+    saved: view.passwordSaved, storage: view.passwordStorage, problem: view.keyringProblem,
+    intent: 'keep', probed: false,
+  };
   fill(current);
+  field('proxy-password').value = '';
+  renderPassword();
   const override = field('endpoint-override');
   override.hidden = !view.endpointOverride;
   override.textContent = view.endpointOverride ? t('settings.endpointOverride', { url: view.endpointOverride }) : '';
@@ -72,8 +143,9 @@ function fill(s) {
   field('model').replaceChildren(...s.models.map((m) => new Option(m, m, false, m === s.model)));
   field('proxy').value = s.proxy.url;
   field('proxy-username').value = s.proxy.username;
-  field('proxy-password').value = s.proxy.password;
   field('connect-timeout').value = s.connectTimeoutSecs;
+  field('retry-attempts').value = s.retryAttempts;
+  field('retry-max-wait').value = s.retryMaxWaitSecs;
   field('request-timeout').value = s.requestTimeoutSecs;
   field('max-prompt').value = s.maxPromptChars;
   field('theme').value = s.theme;
@@ -89,8 +161,11 @@ function read() {
     endpoint: field('endpoint').value,
     model: field('model').value,
     models: [...field('model').options].map((o) => o.value),
-    proxy: { url: field('proxy').value, username: field('proxy-username').value, password: field('proxy-password').value },
+    proxy: { url: field('proxy').value, username: field('proxy-username').value },
+    proxyPassword: passwordChange(),
     connectTimeoutSecs: num('connect-timeout'),
+    retryAttempts: num('retry-attempts'),
+    retryMaxWaitSecs: num('retry-max-wait'),
     requestTimeoutSecs: num('request-timeout'),
     maxPromptChars: num('max-prompt'),
     theme: field('theme').value,

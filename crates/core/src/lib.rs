@@ -8,6 +8,7 @@ mod files;
 mod history;
 mod images;
 mod markdown;
+mod secrets;
 mod settings;
 
 pub use error::{Error, Result};
@@ -19,4 +20,8 @@ pub use history::{
 };
 pub use images::{ImageLibrary, StoredImage, MAX_IMAGE_BYTES};
 pub use markdown::{render_markdown, RENDERER_VERSION};
-pub use settings::{FieldError, Loaded, ProxySettings, Settings, Theme, SETTINGS_FILE};
+pub use secrets::{Keyring, KeyringError, KeyringResult, Password, SecretStore, KEYRING_SERVICE};
+pub use settings::store::{
+    KeyringStatus, Notice, PasswordChange, PasswordStorage, SettingsStore, SettingsView,
+};
+pub use settings::{Damage, FieldError, Loaded, ProxySettings, Settings, Theme, SETTINGS_FILE};

@@ -1,14 +1,20 @@
 //! Settings: defaults in one place, validation with messages per field, loading that
-//! repairs instead of panicking, and atomic saving. The file is a flat JSON object.
+//! repairs instead of panicking, and atomic saving. The file is a flat JSON object; it
+//! never holds the proxy password (that lives in the keyring, see `store`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dynaspark::{ClientConfig, ProxyConfig, Timeouts, DEFAULT_ENDPOINT, DEFAULT_MODELS};
+use dynaspark::{
+    ClientConfig, ProxyConfig, RetryPolicy, Timeouts, DEFAULT_ENDPOINT, DEFAULT_MODELS,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::files::{move_aside, write_atomic};
+use crate::secrets::Password;
 use crate::{Error, Result};
+
+pub(crate) mod store;
 
 pub const SETTINGS_FILE: &str = "settings.json";
 
@@ -24,23 +30,114 @@ pub enum Theme {
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ProxySettings {
-    /// Empty for a direct connection.
+    /// Empty for a direct connection. Never holds credentials once normalized.
     pub url: String,
     pub username: String,
-    pub password: String,
+    /// In memory only: never serialized (not to the file, not to the UI) and never read
+    /// from either; it comes from the keyring or the "Replace" field.
+    #[serde(skip)]
+    pub password: Password,
 }
 
 impl std::fmt::Debug for ProxySettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProxySettings")
-            .field("url", &self.url)
+            .field("url", &mask_url_password(&self.url))
             .field("username", &self.username)
-            .field(
-                "password",
-                &if self.password.is_empty() { "" } else { "***" },
-            )
+            .field("password", &self.password)
             .finish()
     }
+}
+
+impl ProxySettings {
+    /// Moves credentials typed into the URL (`http://u:p%2Bq@host:3128`) to their own
+    /// fields, percent-decoded exactly (`+` stays `+`). A user name in its own field
+    /// wins over one in the URL; the password in the URL replaces the one held.
+    fn take_url_credentials(&mut self) {
+        let Some(parts) = Userinfo::find(&self.url) else {
+            return;
+        };
+        let (user, password) = parts.credentials(&self.url);
+        if self.username.trim().is_empty() {
+            self.username = user;
+        }
+        if let Some(p) = password.filter(|p| !p.is_empty()) {
+            self.password = Password::from(p);
+        }
+        self.url = parts.without(&self.url, None);
+    }
+}
+
+/// Where the `user[:password]@` part of a URL is, by byte offsets. Found by hand rather
+/// than with `url::Url`, which would rewrite the rest of what the person typed.
+struct Userinfo {
+    /// The first byte after `://`.
+    start: usize,
+    /// The `@`.
+    at: usize,
+    /// The `:` between user and password, if any.
+    colon: Option<usize>,
+}
+
+impl Userinfo {
+    fn find(url: &str) -> Option<Self> {
+        // Without a scheme (a typo the validation reports) the credentials still count.
+        let start = url.find("://").map_or(0, |i| i + 3);
+        let authority_end = url[start..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| start + i);
+        let at = start + url[start..authority_end].rfind('@')?;
+        let colon = url[start..at].find(':').map(|i| start + i);
+        Some(Self { start, at, colon })
+    }
+
+    /// User name and password, percent-decoded exactly.
+    fn credentials(&self, url: &str) -> (String, Option<String>) {
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        match self.colon {
+            Some(c) => (
+                decode(&url[self.start..c]),
+                Some(decode(&url[c + 1..self.at])),
+            ),
+            None => (decode(&url[self.start..self.at]), None),
+        }
+    }
+
+    /// The URL without its userinfo, or with `replacement` in its place.
+    fn without(&self, url: &str, replacement: Option<&str>) -> String {
+        let mut out = url[..self.start].to_owned();
+        if let Some(r) = replacement {
+            out.push_str(r);
+            out.push('@');
+        }
+        out.push_str(&url[self.at + 1..]);
+        out
+    }
+}
+
+/// The URL with any password in it shown as `***` (for Debug output and logs).
+pub(crate) fn mask_url_password(url: &str) -> String {
+    match Userinfo::find(url) {
+        Some(parts @ Userinfo { colon: Some(c), .. }) => {
+            let masked = format!("{}:***", &url[parts.start..c]);
+            parts.without(url, Some(&masked))
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Removes the password from a proxy URL as stored, keeping everything else as typed.
+fn strip_url_password(url: &str) -> Option<(String, String)> {
+    let parts = Userinfo::find(url)?;
+    let (_, password) = parts.credentials(url);
+    let password = password.filter(|p| !p.is_empty())?;
+    let user = &url[parts.start..parts.colon.unwrap_or(parts.at)];
+    let kept = if user.is_empty() { None } else { Some(user) };
+    Some((parts.without(url, kept), password))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +153,12 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// Longest flattened prompt sent; longer histories are trimmed.
     pub max_prompt_chars: usize,
+    /// Attempts per question, the first included (1: never retry). Retried: a server
+    /// that is waking or overloaded (502/503/504/429), a connection that failed.
+    pub retry_attempts: u32,
+    /// The longest wait a rate-limited server may ask for (`Retry-After`) that is
+    /// waited out; a longer one is shown to the person instead.
+    pub retry_max_wait_secs: u64,
     pub theme: Theme,
 }
 
@@ -70,6 +173,8 @@ impl Default for Settings {
             connect_timeout_secs: timeouts.connect.as_secs(),
             request_timeout_secs: timeouts.total.as_secs(),
             max_prompt_chars: 20_000,
+            retry_attempts: RetryPolicy::default().max_attempts,
+            retry_max_wait_secs: RetryPolicy::default().max_retry_after.as_secs(),
             theme: Theme::System,
         }
     }
@@ -85,16 +190,86 @@ pub struct FieldError {
 /// Settings read from disk, with what had to be repaired on the way.
 #[derive(Debug)]
 pub struct Loaded {
+    /// With `proxy.password` set when the file still held one in plain text (written
+    /// by an older version, or typed into the proxy URL).
     pub settings: Settings,
     /// Fields reset to their defaults, with why.
     pub repairs: Vec<String>,
     /// Where an unreadable settings file was moved.
     pub moved_aside: Option<PathBuf>,
+    /// What was wrong with that file.
+    pub damage: Option<Damage>,
+    /// The file's content without the plain-text password, to be written over it once
+    /// the password is safe elsewhere. `None` when the file held no password.
+    pub(crate) scrubbed: Option<Vec<u8>>,
+}
+
+impl Loaded {
+    fn defaults(moved_aside: Option<PathBuf>, damage: Option<Damage>) -> Self {
+        Self {
+            settings: Settings::default(),
+            repairs: vec![],
+            moved_aside,
+            damage,
+            scrubbed: None,
+        }
+    }
+
+    /// The file held the proxy password in plain text.
+    pub fn password_in_file(&self) -> bool {
+        self.scrubbed.is_some()
+    }
+}
+
+/// Why a settings file could not be read at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Damage {
+    /// No bytes at all.
+    Empty,
+    /// Only zero bytes: the size was written but the content never was (a crash or a
+    /// power cut during a write).
+    ZeroFilled,
+    /// JSON that stops part way.
+    Truncated,
+    /// Not JSON.
+    NotJson,
+    /// JSON, but not an object of settings.
+    NotAnObject,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Damage::Empty => "it was empty",
+            Damage::ZeroFilled => "it held only zero bytes, as after a write cut short",
+            Damage::Truncated => "it was cut off part way",
+            Damage::NotJson => "it is not JSON",
+            Damage::NotAnObject => "it is JSON but not a set of settings",
+        })
+    }
+}
+
+impl Damage {
+    fn of(bytes: &[u8], error: &serde_json::Error) -> Self {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            Damage::Empty
+        } else if bytes.iter().all(|b| *b == 0) {
+            Damage::ZeroFilled
+        } else if error.is_eof() {
+            Damage::Truncated
+        } else if error.is_data() {
+            Damage::NotAnObject
+        } else {
+            Damage::NotJson
+        }
+    }
 }
 
 const CONNECT_RANGE: (u64, u64) = (1, 300);
 const REQUEST_RANGE: (u64, u64) = (10, 1800);
 const PROMPT_RANGE: (usize, usize) = (200, 2_000_000);
+const ATTEMPTS_RANGE: (u32, u32) = (1, 10);
+const RETRY_WAIT_RANGE: (u64, u64) = (0, 600);
 
 impl Settings {
     /// Checks every field; an empty list means the settings can be saved.
@@ -151,14 +326,34 @@ impl Settings {
                 ),
             );
         }
+        if !(ATTEMPTS_RANGE.0..=ATTEMPTS_RANGE.1).contains(&self.retry_attempts) {
+            fail(
+                "retryAttempts",
+                format!(
+                    "Attempts per question must be {} to {} (1 never retries).",
+                    ATTEMPTS_RANGE.0, ATTEMPTS_RANGE.1
+                ),
+            );
+        }
+        if !(RETRY_WAIT_RANGE.0..=RETRY_WAIT_RANGE.1).contains(&self.retry_max_wait_secs) {
+            fail(
+                "retryMaxWaitSecs",
+                format!(
+                    "The longest wait must be {} to {} seconds.",
+                    RETRY_WAIT_RANGE.0, RETRY_WAIT_RANGE.1
+                ),
+            );
+        }
         errors
     }
 
-    /// Tidies what people type (spaces, duplicate models, the chosen model in the list).
+    /// Tidies what people type (spaces, duplicate models, the chosen model in the list,
+    /// credentials typed into the proxy URL moved to their own fields).
     pub fn normalized(mut self) -> Self {
         self.endpoint = self.endpoint.trim().to_owned();
         self.model = self.model.trim().to_owned();
         self.proxy.url = self.proxy.url.trim().to_owned();
+        self.proxy.take_url_credentials();
         self.proxy.username = self.proxy.username.trim().to_owned();
         let mut models: Vec<String> = Vec::new();
         for m in self
@@ -187,7 +382,7 @@ impl Settings {
         ProxyConfig::new(
             &p.url,
             opt(&p.username).as_deref(),
-            opt(&p.password).as_deref(),
+            opt(p.password.expose()).as_deref(),
         )
         .map(Some)
     }
@@ -203,20 +398,23 @@ impl Settings {
             connect: Duration::from_secs(self.connect_timeout_secs),
             total: Duration::from_secs(self.request_timeout_secs),
         };
+        config.retry = RetryPolicy {
+            max_attempts: self.retry_attempts,
+            max_retry_after: Duration::from_secs(self.retry_max_wait_secs),
+            ..RetryPolicy::default()
+        };
         Ok(config)
     }
 
-    /// Reads the settings file. Missing: defaults. Unreadable: moved aside, defaults.
-    /// Fields of the wrong type or out of range: reset to their defaults, one by one.
+    /// Reads the settings file. Missing: defaults. Unreadable (empty, zero-filled, cut
+    /// off, not JSON): moved aside, never deleted, and defaults used. Fields of the wrong
+    /// type or out of range: reset to their defaults, one by one. A proxy password found
+    /// in the file is returned in `settings` and flagged for removal from the file.
     pub fn load(path: &Path) -> Result<Loaded> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Loaded {
-                    settings: Settings::default(),
-                    repairs: vec![],
-                    moved_aside: None,
-                })
+                return Ok(Loaded::defaults(None, None))
             }
             Err(e) => {
                 return Err(Error::Io {
@@ -227,22 +425,29 @@ impl Settings {
             }
         };
         match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
-            Ok(entries) => {
-                let (settings, repairs) = Settings::from_entries(&entries);
+            Ok(mut entries) => {
+                let password = take_plaintext_password(&mut entries);
+                let (mut settings, repairs) = Settings::from_entries(&entries);
+                let scrubbed = password.map(|p| {
+                    // Unless the proxy was unusable and reset: then it has no use.
+                    if !settings.proxy.url.is_empty() {
+                        settings.proxy.password = p;
+                    }
+                    serde_json::to_vec_pretty(&entries).unwrap_or_default()
+                });
                 Ok(Loaded {
                     settings,
                     repairs,
                     moved_aside: None,
+                    damage: None,
+                    scrubbed,
                 })
             }
             Err(e) => {
-                tracing::error!(error = %e, "settings file unreadable");
+                let damage = Damage::of(&bytes, &e);
+                tracing::error!(error = %e, %damage, "settings file unreadable");
                 let moved = move_aside(path)?;
-                Ok(Loaded {
-                    settings: Settings::default(),
-                    repairs: vec![],
-                    moved_aside: Some(moved),
-                })
+                Ok(Loaded::defaults(Some(moved), Some(damage)))
             }
         }
     }
@@ -287,7 +492,7 @@ impl Settings {
         }
     }
 
-    /// Validates, then writes the file atomically.
+    /// Validates, then writes the file atomically (never the password).
     pub fn save(&self, path: &Path) -> Result<()> {
         let errors = self.validate();
         if !errors.is_empty() {
@@ -307,10 +512,34 @@ impl Settings {
             "connectTimeoutSecs" => self.connect_timeout_secs = d.connect_timeout_secs,
             "requestTimeoutSecs" => self.request_timeout_secs = d.request_timeout_secs,
             "maxPromptChars" => self.max_prompt_chars = d.max_prompt_chars,
+            "retryAttempts" => self.retry_attempts = d.retry_attempts,
+            "retryMaxWaitSecs" => self.retry_max_wait_secs = d.retry_max_wait_secs,
             _ => {}
         }
         *self = std::mem::take(self).normalized();
     }
+}
+
+/// Takes a plain-text proxy password out of stored entries: the `proxy.password` field
+/// older versions wrote, or one inside the proxy URL. The entries are left without it.
+fn take_plaintext_password(
+    entries: &mut serde_json::Map<String, serde_json::Value>,
+) -> Option<Password> {
+    let proxy = entries.get_mut("proxy")?.as_object_mut()?;
+    let field = match proxy.remove("password") {
+        Some(serde_json::Value::String(p)) if !p.is_empty() => Some(p),
+        _ => None,
+    };
+    let inline = match proxy.get("url") {
+        Some(serde_json::Value::String(url)) => strip_url_password(url),
+        _ => None,
+    };
+    let inline = inline.map(|(url, password)| {
+        proxy.insert("url".into(), serde_json::Value::String(url));
+        password
+    });
+    // A password in its own field wins, as it does for the proxy itself.
+    field.or(inline).map(Password::from)
 }
 
 fn model_problem(model: &str) -> Option<String> {
@@ -464,6 +693,149 @@ mod tests {
             b"{\"endpoint\": \"https://x/generate_resp"
         );
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn credentials_typed_into_the_proxy_url_move_to_their_fields() {
+        let s = Settings {
+            proxy: ProxySettings {
+                url: " http://bob:p%2Bq+r%40s:t@proxy.corp:3128/ ".into(),
+                ..Default::default()
+            },
+            ..Settings::default()
+        }
+        .normalized();
+        assert_eq!(s.proxy.url, "http://proxy.corp:3128/");
+        assert_eq!(s.proxy.username, "bob");
+        // Percent-escapes decoded exactly: `+` is a plus, not a space.
+        assert_eq!(s.proxy.password.expose(), "p+q+r@s:t");
+        assert_eq!(
+            s.proxy_config().unwrap().unwrap().password(),
+            Some("p+q+r@s:t")
+        );
+    }
+
+    #[test]
+    fn a_user_name_in_its_own_field_wins_over_the_url() {
+        let s = Settings {
+            proxy: ProxySettings {
+                url: "socks5://url-user@h:1080".into(),
+                username: "field-user".into(),
+                ..Default::default()
+            },
+            ..Settings::default()
+        }
+        .normalized();
+        assert_eq!(s.proxy.url, "socks5://h:1080");
+        assert_eq!(s.proxy.username, "field-user");
+        assert!(s.proxy.password.is_empty());
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_password_even_inside_the_url() {
+        for url in [
+            "http://u:secret@host:3128",
+            "http://u:secret@host:3128/path?q=1",
+            "u:secret@host:3128",
+            "socks5h://u:se%40cret@[::1]:1080",
+        ] {
+            let s = Settings {
+                proxy: ProxySettings {
+                    url: url.into(),
+                    username: "u".into(),
+                    password: "hunter2".into(),
+                },
+                ..Settings::default()
+            };
+            let dbg = format!("{s:?} {s:#?}");
+            assert!(!dbg.contains("secret"), "{dbg}");
+            assert!(!dbg.contains("se%40cret"), "{dbg}");
+            assert!(!dbg.contains("hunter2"), "{dbg}");
+            assert!(dbg.contains("u:***@"), "{dbg}");
+        }
+        assert_eq!(mask_url_password("http://h:1"), "http://h:1");
+        assert_eq!(
+            mask_url_password("http://only-user@h:1"),
+            "http://only-user@h:1"
+        );
+    }
+
+    #[test]
+    fn the_password_is_never_serialized_nor_read_from_json() {
+        let s = Settings {
+            proxy: ProxySettings {
+                url: "http://h:3128".into(),
+                username: "u".into(),
+                password: "hunter2".into(),
+            },
+            ..Settings::default()
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(
+            !json.contains("hunter2") && !json.contains("password"),
+            "{json}"
+        );
+        let back: Settings = serde_json::from_value(json!({
+            "endpoint": s.endpoint, "model": s.model, "models": s.models,
+            "proxy": { "url": "http://h:3128", "username": "u", "password": "from-the-page" },
+            "connectTimeoutSecs": 10, "requestTimeoutSecs": 100, "maxPromptChars": 1000,
+            "retryAttempts": 3, "retryMaxWaitSecs": 60, "theme": "dark"
+        }))
+        .unwrap();
+        assert!(back.proxy.password.is_empty());
+    }
+
+    #[test]
+    fn a_password_in_an_old_file_is_returned_and_scrubbed_from_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SETTINGS_FILE);
+        let old = json!({
+            "model": "gemini-2.0-flash",
+            "proxy": { "url": "http://bob:inline@h:3128", "username": "bob", "password": "hunter2" },
+            "futureKey": [1, 2]
+        });
+        std::fs::write(&path, old.to_string()).unwrap();
+        let loaded = Settings::load(&path).unwrap();
+        assert!(loaded.password_in_file());
+        assert_eq!(loaded.settings.proxy.password.expose(), "hunter2");
+        assert_eq!(loaded.settings.proxy.url, "http://h:3128");
+        let scrubbed: serde_json::Value =
+            serde_json::from_slice(loaded.scrubbed.as_deref().unwrap()).unwrap();
+        // Only the password is gone; everything else is as it was.
+        assert_eq!(
+            scrubbed,
+            json!({
+                "model": "gemini-2.0-flash",
+                "proxy": { "url": "http://bob@h:3128", "username": "bob" },
+                "futureKey": [1, 2]
+            })
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            old.to_string().as_bytes(),
+            "load never writes"
+        );
+    }
+
+    #[test]
+    fn unreadable_files_say_what_was_wrong() {
+        for (bytes, damage) in [
+            (&b""[..], Damage::Empty),
+            (b"  \n", Damage::Empty),
+            (&[0u8; 300][..], Damage::ZeroFilled),
+            (b"{\"endpoint\": \"https://x", Damage::Truncated),
+            (b"endpoint = x", Damage::NotJson),
+            (b"[1, 2]", Damage::NotAnObject),
+            (b"null", Damage::NotAnObject),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(SETTINGS_FILE);
+            std::fs::write(&path, bytes).unwrap();
+            let loaded = Settings::load(&path).unwrap();
+            assert_eq!(loaded.damage, Some(damage), "{bytes:?}");
+            assert_eq!(loaded.settings, Settings::default());
+            assert_eq!(std::fs::read(loaded.moved_aside.unwrap()).unwrap(), bytes);
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The HTTP exchange with the vision endpoint: builds the multipart request exactly as
-//! the protocol page describes, sends it (cancellable), and maps the reply.
+//! the protocol page describes, sends it with retries and progress (cancellable), maps the reply.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +8,10 @@ use reqwest::multipart::{Form, Part};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::map_response;
-use crate::{ClientConfig, Error, Image, USER_AGENT};
+use crate::network::{transport_error, Phase};
+use crate::progress::UploadReporter;
+use crate::upload::Payload;
+use crate::{retry, ClientConfig, Error, Image, Progress, USER_AGENT};
 
 /// Largest answer body read into memory; Dynaspark answers are a few KiB.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -28,10 +31,14 @@ pub struct Request {
 pub struct Answer {
     /// The `response` string, Markdown, whole.
     pub text: String,
+    /// From the first attempt to the answer, waits included.
     pub elapsed: Duration,
+    /// Attempts made, the successful one included.
+    pub attempts: u32,
 }
 
-/// A configured Dynaspark client. Cheap to clone; build a new one when settings change.
+/// A configured Dynaspark client. Cheap to clone (one connection pool, shared);
+/// build a new one when settings change.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -40,17 +47,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
-        let mut builder = reqwest::Client::builder()
-            .default_headers(reference_headers(&config)?)
-            .connect_timeout(config.timeouts.connect)
-            .timeout(config.timeouts.total);
-        builder = match &config.proxy {
-            Some(proxy) => builder.proxy(proxy.to_reqwest()?),
-            None => builder.no_proxy(),
-        };
-        let http = builder.build().map_err(|e| Error::InvalidProxy {
-            reason: e.to_string(),
-        })?;
+        let http = http_client(&config, config.proxy.as_ref())?;
         Ok(Self { http, config })
     }
 
@@ -58,15 +55,36 @@ impl Client {
         &self.config
     }
 
-    /// Sends `request` and waits for the whole answer, or for `cancel`.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends `request` and waits for the whole answer, or for `cancel`; retries as
+    /// [`ClientConfig::retry`] allows. Same as [`Client::ask_with`] without progress.
     pub async fn ask(
         &self,
         request: &Request,
         cancel: &CancellationToken,
     ) -> Result<Answer, Error> {
+        self.ask_with(request, cancel, |_| {}).await
+    }
+
+    /// Like [`Client::ask`], reporting [`Progress`] to `on_progress` (called on this
+    /// task, in order; keep it quick). `cancel` stops at once, whether uploading,
+    /// waiting for the answer or waiting to retry.
+    pub async fn ask_with<F>(
+        &self,
+        request: &Request,
+        cancel: &CancellationToken,
+        on_progress: F,
+    ) -> Result<Answer, Error>
+    where
+        F: Fn(Progress) + Send + Sync,
+    {
         let started = Instant::now();
         tracing::info!(
             endpoint = %self.config.endpoint,
+            proxy = self.config.proxy.as_ref().map(|p| p.display_url()),
             model = %request.model,
             prompt_chars = request.prompt.chars().count(),
             image = ?request.image,
@@ -75,31 +93,85 @@ impl Client {
         let result = tokio::select! {
             biased;
             () = cancel.cancelled() => Err(Error::Cancelled),
-            r = self.exchange(request) => r,
+            r = self.ask_with_retries(request, &on_progress) => r,
         };
         let elapsed = started.elapsed();
         match &result {
-            Ok(text) => tracing::info!(
+            Ok((text, attempts)) => tracing::info!(
                 ms = elapsed.as_millis() as u64,
                 chars = text.len(),
+                attempts,
                 "answer received"
             ),
-            Err(e) => {
-                tracing::warn!(ms = elapsed.as_millis() as u64, code = e.code().as_str(), error = %e, "question failed")
-            }
+            Err(e) => tracing::warn!(
+                ms = elapsed.as_millis() as u64,
+                code = e.code().as_str(),
+                error = %e,
+                details = e.transport_details(),
+                "question failed"
+            ),
         }
-        result.map(|text| Answer { text, elapsed })
+        result.map(|(text, attempts)| Answer {
+            text,
+            elapsed,
+            attempts,
+        })
     }
 
-    async fn exchange(&self, request: &Request) -> Result<String, Error> {
-        let response = self
+    async fn ask_with_retries(
+        &self,
+        request: &Request,
+        on_progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(String, u32), Error> {
+        let payload = Payload::multipart(build_form(request)?).await;
+        retry::run(
+            &self.config.retry,
+            on_progress,
+            retry::jitter_unit,
+            |attempt| self.attempt(&payload, attempt, on_progress),
+        )
+        .await
+    }
+
+    /// One POST; also says whether the whole body was handed to the connection.
+    async fn attempt(
+        &self,
+        payload: &Payload,
+        attempt: u32,
+        on_progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> (Result<String, Error>, bool) {
+        let (body, mut sent) = payload.body();
+        let mut reporter = UploadReporter::new(on_progress, payload.len(), attempt);
+        // The same two headers `RequestBuilder::multipart` sets, so the request on the
+        // wire is unchanged; the body is ours only to count what was sent.
+        let send = self
             .http
             .post(self.config.endpoint.clone())
-            .multipart(build_form(request)?)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e))?;
+            .header(header::CONTENT_TYPE, payload.content_type())
+            .header(header::CONTENT_LENGTH, payload.len())
+            .body(body)
+            .send();
+        let mut send = std::pin::pin!(send);
+        let response = loop {
+            tokio::select! {
+                r = &mut send => break r,
+                Ok(()) = sent.changed() => {
+                    let n = *sent.borrow_and_update();
+                    reporter.sent(n);
+                }
+            }
+        };
+        let n = *sent.borrow();
+        reporter.sent(n);
+        let finished = reporter.finished();
+        let result = match response {
+            Ok(response) => self.read_answer(response).await,
+            Err(e) => Err(transport_error(&self.config, &e, Phase::Sending)),
+        };
+        (result, finished)
+    }
 
+    async fn read_answer(&self, response: reqwest::Response) -> Result<String, Error> {
         let status = response.status().as_u16();
         let header_str = |name: header::HeaderName| {
             response
@@ -108,13 +180,23 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
+        if status == 407 {
+            if let Some(proxy) = &self.config.proxy {
+                let challenge = header_str(header::PROXY_AUTHENTICATE).unwrap_or_default();
+                return Err(Error::ProxyAuth {
+                    proxy: proxy.display_url(),
+                    credentials_sent: proxy.has_credentials(),
+                    detail: format!("HTTP 407 from the proxy\nProxy-Authenticate: {challenge}"),
+                });
+            }
+        }
         let content_type = header_str(header::CONTENT_TYPE);
         let retry_after = header_str(header::RETRY_AFTER);
         let body = read_body(response).await.map_err(|e| match e {
             BodyError::TooLarge => Error::ResponseTooLarge {
                 limit_mib: (MAX_BODY_BYTES >> 20) as u64,
             },
-            BodyError::Http(e) => self.transport_error(e),
+            BodyError::Http(e) => transport_error(&self.config, &e, Phase::Reading),
         })?;
         map_response(
             status,
@@ -123,42 +205,27 @@ impl Client {
             &body,
         )
     }
+}
 
-    fn transport_error(&self, e: reqwest::Error) -> Error {
-        let host = self
-            .config
-            .endpoint
-            .host_str()
-            .unwrap_or_default()
-            .to_owned();
-        let detail = self.redact(&error_chain(&e));
-        if e.is_timeout() {
-            // reqwest reports a connect timeout as a connect error that is also a timeout.
-            if e.is_connect() {
-                return Error::ConnectTimeout {
-                    host,
-                    timeout: self.config.timeouts.connect,
-                };
-            }
-            return Error::Timeout {
-                timeout: self.config.timeouts.total,
-            };
-        }
-        if e.is_connect() {
-            if self.config.proxy.is_some() {
-                return Error::Proxy { detail };
-            }
-            return Error::Connect { host, detail };
-        }
-        Error::Network { detail }
-    }
-
-    fn redact(&self, text: &str) -> String {
-        match &self.config.proxy {
-            Some(p) => p.redact(text),
-            None => text.to_owned(),
-        }
-    }
+/// The HTTP client for `config`, through `proxy`. HTTP/1 header names go out in title
+/// case, as the reference client sends them: some proxies read `Proxy-Authorization`
+/// case-sensitively.
+pub(crate) fn http_client(
+    config: &ClientConfig,
+    proxy: Option<&crate::ProxyConfig>,
+) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .default_headers(reference_headers(config)?)
+        .http1_title_case_headers()
+        .connect_timeout(config.timeouts.connect)
+        .timeout(config.timeouts.total);
+    builder = match proxy {
+        Some(proxy) => builder.proxy(proxy.to_reqwest()?),
+        None => builder.no_proxy(),
+    };
+    builder.build().map_err(|e| Error::InvalidProxy {
+        reason: crate::network::redact(config, &e.to_string()),
+    })
 }
 
 /// The multipart body: `user_input`, `ai_model`, then the optional `file`, in that order.
@@ -234,20 +301,6 @@ async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError
     Ok(body)
 }
 
-/// reqwest's top-level message is generic ("error sending request"); the causes say why.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +313,22 @@ mod tests {
             encode_file_name("фото \"1\"/x.png"),
             "%D1%84%D0%BE%D1%82%D0%BE%20%221%22%2Fx.png"
         );
+    }
+
+    /// The shell runs these on a multi-threaded runtime.
+    #[test]
+    fn the_futures_are_send() {
+        fn send<T: Send>(_: &T) {}
+        let client = Client::new(ClientConfig::new("http://127.0.0.1:9/x").unwrap()).unwrap();
+        let request = Request {
+            prompt: "q".into(),
+            model: "m".into(),
+            image: None,
+        };
+        let cancel = CancellationToken::new();
+        send(&client.ask(&request, &cancel));
+        send(&client.ask_with(&request, &cancel, |_| {}));
+        send(&client.test_proxy());
     }
 
     #[test]

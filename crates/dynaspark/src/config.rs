@@ -1,11 +1,11 @@
-//! What the client needs to know to reach Dynaspark: endpoint, proxy, timeouts.
+//! What the client needs to know to reach Dynaspark: endpoint, proxy, timeouts, retries.
 //! Validation of these values lives here so every caller gets the same messages.
 
 use std::time::Duration;
 
 use url::Url;
 
-use crate::{Error, ProxyConfig};
+use crate::{Error, ProxyConfig, RetryPolicy};
 
 /// The vision endpoint of the public deployment.
 pub const DEFAULT_ENDPOINT: &str = "https://dynaspark.onrender.com/generate_response";
@@ -44,7 +44,9 @@ impl Default for Timeouts {
 pub struct ClientConfig {
     pub endpoint: Url,
     pub proxy: Option<ProxyConfig>,
+    /// Per attempt.
     pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
 }
 
 impl ClientConfig {
@@ -54,6 +56,7 @@ impl ClientConfig {
             endpoint: parse_endpoint(endpoint)?,
             proxy: None,
             timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
         })
     }
 

@@ -28,8 +28,13 @@ pub enum Error {
         body: String,
     },
 
+    /// 502, 503 or 504; `retry_after` when the server sent one (Render does on 503).
     #[error("Dynaspark is down or waking up (HTTP {status}). Free servers can take about a minute to start; try again shortly.")]
-    ServerUnavailable { status: u16, body: String },
+    ServerUnavailable {
+        status: u16,
+        retry_after: Option<Duration>,
+        body: String,
+    },
 
     #[error("The request was blocked by Cloudflare (HTTP {status}). Try again later or through another network.")]
     Cloudflare { status: u16, body: String },
@@ -60,17 +65,114 @@ pub enum Error {
     #[error("No answer within {secs} s. The server may be waking up; try again, or raise the timeout in Settings.", secs = timeout.as_secs())]
     Timeout { timeout: Duration },
 
-    #[error("Could not reach {host}: {detail}")]
-    Connect { host: String, detail: String },
+    /// No connection to the service itself (no proxy involved). `detail` is the
+    /// library's error chain, for [`Error::details`] only.
+    #[error("{}", connect_message(host, *fault))]
+    Connect {
+        host: String,
+        fault: ConnectionFault,
+        detail: String,
+    },
 
-    #[error("Could not go through the proxy: {detail}")]
-    Proxy { detail: String },
+    /// The proxy could not be reached, or could not reach the service.
+    #[error("{}", proxy_message(proxy, *fault))]
+    Proxy {
+        /// The proxy address without credentials.
+        proxy: String,
+        fault: ConnectionFault,
+        detail: String,
+    },
 
-    #[error("The connection broke while talking to Dynaspark: {detail}")]
-    Network { detail: String },
+    /// The proxy answered 407 (or refused SOCKS credentials).
+    #[error("{}", if *credentials_sent { PROXY_REFUSED } else { PROXY_WANTS_CREDENTIALS })]
+    ProxyAuth {
+        proxy: String,
+        credentials_sent: bool,
+        detail: String,
+    },
+
+    /// The connection was made, then broke.
+    #[error("{}", network_message(host, *fault))]
+    Network {
+        host: String,
+        fault: ConnectionFault,
+        detail: String,
+    },
 
     #[error("Cancelled.")]
     Cancelled,
+}
+
+/// How a connection failed, in terms a person can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionFault {
+    /// Nothing accepted the connection at that address.
+    Refused,
+    /// The host name does not resolve.
+    HostNotFound,
+    /// The TLS handshake failed (certificate or protocol).
+    Tls,
+    /// The proxy hung up or answered nonsense while the connection through it was
+    /// being set up: a wrong proxy type, or credentials it rejects without saying so.
+    Handshake,
+    /// Reset or closed after the request was (partly) sent, before any answer.
+    CutBeforeAnswer,
+    /// Reset or closed while the answer was arriving.
+    CutMidAnswer,
+    /// Anything else at the network level.
+    Other,
+}
+
+const PROXY_REFUSED: &str =
+    "The proxy refused the credentials. Check the proxy user name and password in Settings.";
+const PROXY_WANTS_CREDENTIALS: &str =
+    "The proxy asks for a user name and password. Enter them in the proxy settings.";
+
+fn connect_message(host: &str, fault: ConnectionFault) -> String {
+    match fault {
+        ConnectionFault::Refused => format!(
+            "Could not reach {host}: nothing accepted the connection. The address may be wrong or the server down."
+        ),
+        ConnectionFault::HostNotFound => format!(
+            "Could not find {host}: the name does not resolve. Check the address and your internet connection."
+        ),
+        ConnectionFault::Tls => format!(
+            "Could not make a secure connection to {host}. A firewall or proxy may be interfering."
+        ),
+        _ => format!("Could not connect to {host}. Check your internet connection."),
+    }
+}
+
+fn proxy_message(proxy: &str, fault: ConnectionFault) -> String {
+    match fault {
+        ConnectionFault::Refused => format!(
+            "Could not reach the proxy {proxy}. Check the proxy address in Settings, and that the proxy is running."
+        ),
+        ConnectionFault::HostNotFound => format!(
+            "Could not find the proxy {proxy}: the name does not resolve. Check the proxy address in Settings."
+        ),
+        ConnectionFault::Handshake => format!(
+            "The proxy {proxy} hung up while the connection was being set up. Check the proxy type (HTTP or SOCKS5) and its user name and password in Settings."
+        ),
+        _ => format!(
+            "Could not get through the proxy {proxy}. Check the proxy setting, or use Test connection in Settings."
+        ),
+    }
+}
+
+fn network_message(host: &str, fault: ConnectionFault) -> String {
+    match fault {
+        ConnectionFault::CutMidAnswer => format!(
+            "The connection to {host} was cut off before the whole answer arrived. Try again."
+        ),
+        ConnectionFault::CutBeforeAnswer => {
+            format!("The connection to {host} was cut off before the answer arrived. Try again.")
+        }
+        _ => format!(
+            "The connection to {host} failed. Check your internet connection and try again."
+        ),
+    }
 }
 
 /// Stable identifiers for [`Error`] variants; the UI and tests switch on these.
@@ -90,6 +192,7 @@ pub enum ErrorCode {
     Timeout,
     Connect,
     Proxy,
+    ProxyAuth,
     Network,
     Cancelled,
 }
@@ -111,6 +214,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::Connect => "connect",
             ErrorCode::Proxy => "proxy",
+            ErrorCode::ProxyAuth => "proxy_auth",
             ErrorCode::Network => "network",
             ErrorCode::Cancelled => "cancelled",
         }
@@ -134,37 +238,59 @@ impl Error {
             Error::Timeout { .. } => ErrorCode::Timeout,
             Error::Connect { .. } => ErrorCode::Connect,
             Error::Proxy { .. } => ErrorCode::Proxy,
+            Error::ProxyAuth { .. } => ErrorCode::ProxyAuth,
             Error::Network { .. } => ErrorCode::Network,
             Error::Cancelled => ErrorCode::Cancelled,
         }
     }
 
-    /// The raw evidence behind the error (status and body as the server sent them),
-    /// for a details view. Shown as text, never as markup.
+    /// The raw evidence behind the error, for a details view: status and body as the
+    /// server sent them, or the network library's error chain (never a proxy password).
+    /// Shown as text, never as markup.
     pub fn details(&self) -> Option<String> {
         match self {
             Error::RateLimited { status, body, .. }
-            | Error::ServerUnavailable { status, body }
+            | Error::ServerUnavailable { status, body, .. }
             | Error::Cloudflare { status, body }
             | Error::HtmlPage { status, body }
             | Error::UnexpectedResponse { status, body, .. }
             | Error::Status { status, body, .. } => Some(format!("HTTP {status}\n\n{body}")),
+            Error::Connect { detail, .. }
+            | Error::Proxy { detail, .. }
+            | Error::ProxyAuth { detail, .. }
+            | Error::Network { detail, .. } => (!detail.is_empty()).then(|| detail.clone()),
             _ => None,
         }
     }
 
-    /// Whether trying the same request again may succeed.
+    /// Whether the person pressing Retry may succeed (automatic retries are narrower,
+    /// see [`crate::RetryPolicy`]).
     pub fn is_retryable(&self) -> bool {
         !matches!(
             self,
-            Error::InvalidEndpoint { .. } | Error::InvalidProxy { .. } | Error::NotAnImage { .. }
+            Error::InvalidEndpoint { .. }
+                | Error::InvalidProxy { .. }
+                | Error::NotAnImage { .. }
+                | Error::ProxyAuth { .. }
         )
+    }
+
+    /// The network library's error chain (redacted), for logs.
+    pub(crate) fn transport_details(&self) -> Option<&str> {
+        match self {
+            Error::Connect { detail, .. }
+            | Error::Proxy { detail, .. }
+            | Error::ProxyAuth { detail, .. }
+            | Error::Network { detail, .. } => Some(detail),
+            _ => None,
+        }
     }
 
     /// How long the server asked us to wait, when it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::RateLimited { retry_after, .. }
+            | Error::ServerUnavailable { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -197,7 +323,13 @@ pub(crate) fn map_response(
                 body: kept,
             })
         }
-        502..=504 => return Err(Error::ServerUnavailable { status, body: kept }),
+        502..=504 => {
+            return Err(Error::ServerUnavailable {
+                status,
+                retry_after: retry_after.and_then(parse_retry_after),
+                body: kept,
+            })
+        }
         403 if is_cloudflare(&text) => return Err(Error::Cloudflare { status, body: kept }),
         _ => {}
     }
@@ -454,11 +586,98 @@ mod tests {
             ErrorCode::Timeout,
             ErrorCode::Connect,
             ErrorCode::Proxy,
+            ErrorCode::ProxyAuth,
             ErrorCode::Network,
             ErrorCode::Cancelled,
         ];
         let set: std::collections::HashSet<_> = codes.iter().map(|c| c.as_str()).collect();
         assert_eq!(set.len(), codes.len());
+    }
+
+    #[test]
+    fn service_unavailable_keeps_its_retry_after() {
+        let err = map_response(503, Some("text/plain"), Some("30"), b"asleep").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ServerUnavailable);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+        let err = map_response(502, None, None, b"").unwrap_err();
+        assert_eq!(err.retry_after(), None);
+    }
+
+    #[test]
+    fn connection_failures_are_plain_words_and_the_chain_is_only_in_details() {
+        let chain = "error sending request for url (http://h/): client error (Connect): tcp connect error: Connection refused (os error 111)";
+        let cases = [
+            (
+                Error::Connect {
+                    host: "h".into(),
+                    fault: ConnectionFault::Refused,
+                    detail: chain.into(),
+                },
+                "Could not reach h: nothing accepted the connection.",
+            ),
+            (
+                Error::Connect {
+                    host: "h".into(),
+                    fault: ConnectionFault::HostNotFound,
+                    detail: chain.into(),
+                },
+                "Could not find h: the name does not resolve.",
+            ),
+            (
+                Error::Connect {
+                    host: "h".into(),
+                    fault: ConnectionFault::Tls,
+                    detail: chain.into(),
+                },
+                "Could not make a secure connection to h.",
+            ),
+            (
+                Error::Network {
+                    host: "h".into(),
+                    fault: ConnectionFault::CutBeforeAnswer,
+                    detail: chain.into(),
+                },
+                "The connection to h was cut off before the answer arrived.",
+            ),
+            (
+                Error::Network {
+                    host: "h".into(),
+                    fault: ConnectionFault::CutMidAnswer,
+                    detail: chain.into(),
+                },
+                "The connection to h was cut off before the whole answer arrived.",
+            ),
+            (
+                Error::Proxy {
+                    proxy: "socks5://p:1".into(),
+                    fault: ConnectionFault::Handshake,
+                    detail: chain.into(),
+                },
+                "The proxy socks5://p:1 hung up while the connection was being set up.",
+            ),
+            (
+                Error::ProxyAuth {
+                    proxy: "http://p:1/".into(),
+                    credentials_sent: true,
+                    detail: chain.into(),
+                },
+                "The proxy refused the credentials.",
+            ),
+            (
+                Error::ProxyAuth {
+                    proxy: "http://p:1/".into(),
+                    credentials_sent: false,
+                    detail: chain.into(),
+                },
+                "The proxy asks for a user name and password.",
+            ),
+        ];
+        for (err, words) in cases {
+            let shown = err.to_string();
+            assert!(shown.starts_with(words), "{shown}");
+            assert!(!shown.contains("os error") && !shown.contains("client error"));
+            assert_eq!(err.details().as_deref(), Some(chain));
+        }
     }
 
     #[test]

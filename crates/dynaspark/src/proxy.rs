@@ -64,6 +64,30 @@ impl ProxyConfig {
         self.password.as_deref()
     }
 
+    pub(crate) fn has_credentials(&self) -> bool {
+        self.username.is_some()
+    }
+
+    /// The same proxy with no credentials, to learn whether it asks for them.
+    pub(crate) fn without_credentials(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            username: None,
+            password: None,
+        }
+    }
+
+    /// Host and port to open a TCP connection to.
+    pub(crate) fn address(&self) -> (String, u16) {
+        let host = self.url.host_str().unwrap_or_default();
+        // `[::1]` in a URL; a socket address wants the bare IPv6 address.
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        (host, self.url.port_or_known_default().unwrap_or(80))
+    }
+
     pub(crate) fn to_reqwest(&self) -> Result<reqwest::Proxy, Error> {
         let mut url = self.url.clone();
         if let Some(user) = &self.username {
@@ -102,11 +126,11 @@ fn encode(s: &str) -> String {
         .replace('+', "%20")
 }
 
+/// Userinfo in a URL is percent-encoded, not form-encoded: `+` is a plus sign.
 fn decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -153,6 +177,40 @@ mod tests {
             p.redact("failed http://bob:s3cr%3Aet%40%21@h:3128 s3cr:et@!"),
             "failed http://bob:***@h:3128 ***"
         );
+    }
+
+    #[test]
+    fn inline_credentials_decode_percent_escapes_exactly() {
+        let p = ProxyConfig::new("http://bob:a+b%2Bc%40d%25e%20f@h:3128", None, None).unwrap();
+        assert_eq!(p.password(), Some("a+b+c@d%e f"));
+        assert_eq!(p.username.as_deref(), Some("bob"));
+        let p = ProxyConfig::new("http://b%2Bo+b:x@h:3128", None, None).unwrap();
+        assert_eq!(p.username.as_deref(), Some("b+o+b"));
+        // What reaches reqwest decodes back to the same characters.
+        let p = ProxyConfig::new("http://h:3128", Some("u+1"), Some("p+%@: w")).unwrap();
+        let url = Url::parse(&{
+            let mut u = p.url.clone();
+            let _ = u.set_username(&encode("u+1"));
+            let _ = u.set_password(Some(&encode("p+%@: w")));
+            u.to_string()
+        })
+        .unwrap();
+        assert_eq!(decode(url.username()), "u+1");
+        assert_eq!(decode(url.password().unwrap()), "p+%@: w");
+    }
+
+    #[test]
+    fn redact_hides_every_form_of_the_password() {
+        let p = ProxyConfig::new("http://bob:a+b%2Bc@h:3128", None, None).unwrap();
+        assert_eq!(p.password(), Some("a+b+c"));
+        let text = format!("x {} y {} z", "a+b+c", encode("a+b+c"));
+        let red = p.redact(&text);
+        assert!(!red.contains("a+b+c") && !red.contains("a%2Bb"), "{red}");
+        let dbg = format!("{p:?}");
+        assert!(!dbg.contains("a+b"), "{dbg}");
+        // No password, nothing to hide.
+        let p = ProxyConfig::new("http://h:3128", None, None).unwrap();
+        assert_eq!(p.redact("same text"), "same text");
     }
 
     #[test]

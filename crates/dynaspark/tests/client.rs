@@ -1,19 +1,27 @@
 //! The client against the fake Dynaspark server: the exact request, every failure mode,
+//! cancellation, and proxies (HTTP and SOCKS5, started here). One attempt per question
+//! here; retries are in `faults.rs`.
 #![allow(clippy::unwrap_used)]
-//! cancellation, and proxies (HTTP and SOCKS5, started here).
 
 use std::time::Duration;
 
 use dynaspark::{
-    flatten, Client, ClientConfig, ErrorCode, Image, Message, ProxyConfig, Request, Role, Timeouts,
+    flatten, Client, ClientConfig, ErrorCode, Image, Message, ProxyConfig, Request, RetryPolicy,
+    Role, Timeouts,
 };
 use fake_dynaspark::{Behaviour, FakeServer, HttpProxy, ProxyAuth, Socks5Proxy};
 use tokio_util::sync::CancellationToken;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
 
+fn config_for(endpoint: &str) -> ClientConfig {
+    let mut config = ClientConfig::new(endpoint).unwrap();
+    config.retry = RetryPolicy::none();
+    config
+}
+
 fn client_for(server: &FakeServer) -> Client {
-    Client::new(ClientConfig::new(&server.endpoint()).unwrap()).unwrap()
+    Client::new(config_for(&server.endpoint())).unwrap()
 }
 
 fn request(prompt: &str, image: Option<Image>) -> Request {
@@ -90,6 +98,110 @@ async fn request_has_exactly_the_protocol_parts_order_and_headers() {
         .header("content-type")
         .unwrap()
         .starts_with("multipart/form-data; boundary="));
+}
+
+/// Reads one request off a bare socket, whole, and answers `{"response":"ok"}`.
+async fn capture_one_request(listener: tokio::net::TcpListener) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut conn, _) = listener.accept().await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let body_start = loop {
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the head ended");
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..body_start]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .expect("a Content-Length header, not chunked")
+        .trim()
+        .parse()
+        .unwrap();
+    while raw.len() < body_start + length {
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the body ended");
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let body = br#"{"response":"ok"}"#;
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(body).await.unwrap();
+    raw
+}
+
+/// The whole request as bytes: head with title-case names (as the reference client,
+/// aiohttp, sends them), `Content-Length` rather than chunked, and reqwest's multipart
+/// encoding, unchanged by the counting upload. Only the boundary and port vary.
+#[tokio::test]
+async fn request_bytes_on_the_wire_are_exact() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let capture = tokio::spawn(capture_one_request(listener));
+    let client = Client::new(config_for(&format!(
+        "http://127.0.0.1:{port}/generate_response"
+    )))
+    .unwrap();
+    let image = Image::new("red square.png", PNG.to_vec()).unwrap();
+    let answer = ask(&client, &request("What is in this picture?", Some(image)))
+        .await
+        .unwrap();
+    assert_eq!(answer.text, "ok");
+    let raw = capture.await.unwrap();
+
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let boundary = text
+        .split("boundary=")
+        .nth(1)
+        .and_then(|rest| rest.split("\r\n").next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(boundary.len(), 67, "{boundary}");
+    let got = text
+        .replace(&boundary, "BOUNDARY")
+        .replace(&port.to_string(), "PORT");
+    let png = String::from_utf8_lossy(PNG);
+    let body = format!(
+        "--BOUNDARY\r\n\
+         Content-Disposition: form-data; name=\"user_input\"\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         What is in this picture?\r\n\
+         --BOUNDARY\r\n\
+         Content-Disposition: form-data; name=\"ai_model\"\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         gemini-2.0-flash\r\n\
+         --BOUNDARY\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"red%20square.png\"\r\n\
+         Content-Type: image/png\r\n\r\n\
+         {png}\r\n\
+         --BOUNDARY--\r\n"
+    );
+    // The real boundary is 67 bytes, the placeholder 8: four of them in the body.
+    let length = body.len() - png.len() + PNG.len() + 4 * (67 - 8);
+    let want = format!(
+        "POST /generate_response HTTP/1.1\r\n\
+         Content-Type: multipart/form-data; boundary=BOUNDARY\r\n\
+         Content-Length: {length}\r\n\
+         Accept: */*\r\n\
+         Accept-Language: en-US,en;q=0.9\r\n\
+         Origin: http://127.0.0.1:PORT\r\n\
+         Referer: http://127.0.0.1:PORT/\r\n\
+         User-Agent: {}\r\n\
+         X-Requested-With: XMLHttpRequest\r\n\
+         Host: 127.0.0.1:PORT\r\n\
+         \r\n\
+         {body}",
+        dynaspark::USER_AGENT
+    );
+    assert_eq!(got, want);
+    assert_eq!(length, 652, "same length as before the upload was counted");
 }
 
 #[tokio::test]
@@ -207,7 +319,7 @@ async fn total_timeout_is_reported_as_such() {
         ms: 3_000,
         then: Box::new(Behaviour::Echo),
     }]);
-    let mut config = ClientConfig::new(&server.endpoint()).unwrap();
+    let mut config = config_for(&server.endpoint());
     config.timeouts = Timeouts {
         connect: Duration::from_secs(5),
         total: Duration::from_millis(300),
@@ -223,9 +335,9 @@ async fn refused_connection_is_a_connect_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let client = Client::new(
-        ClientConfig::new(&format!("http://127.0.0.1:{port}/generate_response")).unwrap(),
-    )
+    let client = Client::new(config_for(&format!(
+        "http://127.0.0.1:{port}/generate_response"
+    )))
     .unwrap();
     let err = ask(&client, &request("q", None)).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Connect, "{err}");
@@ -254,7 +366,7 @@ async fn cancel_stops_a_request_in_flight() {
 }
 
 fn proxied_client(server: &FakeServer, proxy: ProxyConfig) -> Client {
-    let mut config = ClientConfig::new(&server.endpoint()).unwrap();
+    let mut config = config_for(&server.endpoint());
     config.proxy = Some(proxy);
     Client::new(config).unwrap()
 }
@@ -337,7 +449,7 @@ async fn socks5h_proxy_with_credentials_reaches_the_server() {
 }
 
 #[tokio::test]
-async fn socks5_wrong_password_is_a_proxy_error() {
+async fn socks5_wrong_password_reads_as_refused_credentials() {
     let server = FakeServer::start_local().await;
     let proxy = Socks5Proxy::start(Some(auth())).await;
     let cfg = ProxyConfig::new(
@@ -349,7 +461,12 @@ async fn socks5_wrong_password_is_a_proxy_error() {
     let err = ask(&proxied_client(&server, cfg), &request("q", None))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Proxy, "{err}");
+    assert_eq!(err.code(), ErrorCode::ProxyAuth, "{err}");
+    assert!(
+        err.to_string()
+            .contains("The proxy refused the credentials"),
+        "{err}"
+    );
     assert_eq!(proxy.refused(), 1);
-    assert!(!err.to_string().contains("nope-secret"));
+    assert!(!format!("{err} {err:?} {:?}", err.details()).contains("nope-secret"));
 }

@@ -124,7 +124,7 @@ async fn answer(
     state: &AppState,
     conversation_id: i64,
     token: &CancellationToken,
-    send: &impl Fn(ChatEvent),
+    send: &(impl Fn(ChatEvent) + Sync),
 ) -> IpcResult<(Message, ConversationSummary)> {
     let settings = state.settings.get();
     let client = Client::new(settings.client_config(state.endpoint_override.as_deref())?)?;
@@ -170,7 +170,11 @@ async fn answer(
         model: settings.model.clone(),
         image,
     };
-    let answer = client.ask(&request, token).await?;
+    let answer = client
+        .ask_with(&request, token, |progress| {
+            send(ChatEvent::Progress { progress });
+        })
+        .await?;
     if token.is_cancelled() {
         // Cancelled (or the conversation deleted) as the answer arrived: it is not saved.
         return Err(dynaspark::Error::Cancelled.into());

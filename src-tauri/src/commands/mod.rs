@@ -30,6 +30,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         chat::cancel,
         settings::get_settings,
         settings::save_settings,
+        settings::check_keyring,
         transfer::export_history,
         transfer::import_history,
     ]

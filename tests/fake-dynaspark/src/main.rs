@@ -44,7 +44,10 @@ fn usage() -> ! {
     eprintln!(
         "usage: fake-dynaspark [--port 8765] [--answer TEXT]\n\
          Serves POST /generate_response like Dynaspark. Without --answer it echoes what it got.\n\
-         Script it with POST /__fake/script {{\"queue\": [{{\"kind\": \"bad_gateway_html\"}}]}};\n\
+         Script it with POST /__fake/script {{\"queue\": [{{\"kind\": \"bad_gateway_html\"}}]}}\n\
+         (kinds: answer, echo, delay, rate_limited, bad_gateway_html, unavailable,\n\
+         unavailable_retry_after, fail_times, large_body, invalid_json, missing_response,\n\
+         close_mid_body, status);\n\
          read what it received with GET /__fake/requests."
     );
     std::process::exit(2);

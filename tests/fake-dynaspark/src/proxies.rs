@@ -1,9 +1,10 @@
 //! Minimal forward proxies for proxy tests: HTTP (absolute-form and CONNECT, optional
-//! Basic auth) and SOCKS5 (no auth or user/password). Loopback only; they count what they relay.
+//! Basic auth, optionally read case-sensitively) and SOCKS5 (no auth or user/password).
+//! Loopback only; they count what they relay and keep the request heads they received.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -20,6 +21,8 @@ pub struct ProxyAuth {
 struct Counters {
     relayed: AtomicUsize,
     refused: AtomicUsize,
+    /// HTTP request heads (request line and headers) exactly as received.
+    heads: Mutex<Vec<String>>,
 }
 
 macro_rules! proxy_handle {
@@ -42,6 +45,15 @@ macro_rules! proxy_handle {
             /// Connections refused for bad or missing credentials.
             pub fn refused(&self) -> usize {
                 self.counters.refused.load(Ordering::SeqCst)
+            }
+            /// HTTP request heads exactly as received, bytes and header-name case
+            /// unchanged (always empty for SOCKS5).
+            pub fn heads(&self) -> Vec<String> {
+                self.counters
+                    .heads
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone()
             }
         }
     };
@@ -71,8 +83,17 @@ where
 }
 
 impl HttpProxy {
+    /// Reads `Proxy-Authorization` in any case, as HTTP says header names are.
     pub async fn start(auth: Option<ProxyAuth>) -> Self {
-        let (addr, counters) = serve(auth, http_session).await;
+        let (addr, counters) =
+            serve(auth, |conn, auth, c| http_session(conn, auth, c, false)).await;
+        Self { addr, counters }
+    }
+
+    /// Finds credentials only in a header spelled exactly `Proxy-Authorization`, as
+    /// pproxy and some corporate proxies do.
+    pub async fn start_case_sensitive(auth: Option<ProxyAuth>) -> Self {
+        let (addr, counters) = serve(auth, |conn, auth, c| http_session(conn, auth, c, true)).await;
         Self { addr, counters }
     }
 }
@@ -81,6 +102,7 @@ async fn http_session(
     conn: TcpStream,
     auth: Option<ProxyAuth>,
     c: Arc<Counters>,
+    case_sensitive: bool,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn);
     let mut head = Vec::new();
@@ -95,6 +117,10 @@ async fn http_session(
             break;
         }
     }
+    c.heads
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(head.concat());
     let request_line = head[0].trim_end().to_owned();
     let mut it = request_line.splitn(3, ' ');
     let (method, target, version) = (
@@ -110,7 +136,12 @@ async fn http_session(
                 .encode(format!("{}:{}", auth.username, auth.password))
         );
         let ok = head.iter().any(|l| {
-            l.to_ascii_lowercase().starts_with("proxy-authorization:")
+            let name_ok = if case_sensitive {
+                l.starts_with("Proxy-Authorization:")
+            } else {
+                l.to_ascii_lowercase().starts_with("proxy-authorization:")
+            };
+            name_ok
                 && l.split_once(':')
                     .map(|(_, v)| v.trim().to_ascii_lowercase())
                     == Some(want.to_ascii_lowercase())

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,6 +33,17 @@ pub enum Behaviour {
     BadGatewayHtml,
     /// 503 with a short text body.
     Unavailable,
+    /// 503 with a `Retry-After` header value (seconds or HTTP date).
+    UnavailableRetryAfter { retry_after: String },
+    /// Behaves as `failure` for the next `times` requests, then as `then`: one queue
+    /// entry for "fail N times, then answer".
+    FailTimes {
+        times: u32,
+        failure: Box<Behaviour>,
+        then: Box<Behaviour>,
+    },
+    /// 200 JSON whose `response` string makes the body `bytes` long, streamed.
+    LargeBody { bytes: u64 },
     /// 200 with a body that is not JSON.
     InvalidJson,
     /// 200 JSON without a `response` field.
@@ -179,8 +190,12 @@ fn router(state: AppState) -> Router {
             "/__fake/requests",
             get(list_requests).delete(clear_requests),
         )
+        // Large enough for the biggest image a test uploads.
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }
+
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 async fn home() -> impl IntoResponse {
     (
@@ -212,7 +227,22 @@ async fn generate(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     let behaviour = {
         let mut s = state.lock();
         s.requests.push(recorded.clone());
-        s.queue.pop_front().unwrap_or_else(|| s.fallback.clone())
+        match s.queue.pop_front().unwrap_or_else(|| s.fallback.clone()) {
+            Behaviour::FailTimes {
+                times,
+                failure,
+                then,
+            } if times > 0 => {
+                s.queue.push_front(Behaviour::FailTimes {
+                    times: times - 1,
+                    failure: failure.clone(),
+                    then,
+                });
+                *failure
+            }
+            Behaviour::FailTimes { then, .. } => *then,
+            other => other,
+        }
     };
     respond(behaviour, &recorded).await
 }
@@ -358,6 +388,16 @@ fn respond(
             Behaviour::Unavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response()
             }
+            Behaviour::UnavailableRetryAfter { retry_after } => {
+                let mut r =
+                    (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+                if let Ok(v) = retry_after.parse() {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
+            }
+            Behaviour::FailTimes { then, .. } => respond(*then, &req).await,
+            Behaviour::LargeBody { bytes } => large_body(bytes),
             Behaviour::InvalidJson => (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
@@ -369,17 +409,25 @@ fn respond(
                 serde_json::json!({ "result": "no response field" }),
             ),
             Behaviour::CloseMidBody => {
-                let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                    Ok(Bytes::from_static(b"{\"response\": \"This answer is cut o")),
+                use futures_util::StreamExt as _;
+                let first = futures_util::stream::once(async {
+                    Ok::<_, std::io::Error>(Bytes::from_static(
+                        b"{\"response\": \"This answer is cut o",
+                    ))
+                });
+                // The pause lets the head and first bytes reach the client; failing at
+                // once can drop them unsent, and the client would see no answer at all.
+                let cut = futures_util::stream::once(async {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     Err(std::io::Error::new(
                         std::io::ErrorKind::ConnectionReset,
                         "closed mid-body",
-                    )),
-                ];
+                    ))
+                });
                 Response::builder()
                     .status(StatusCode::OK)
                     .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from_stream(futures_util::stream::iter(chunks)))
+                    .body(Body::from_stream(first.chain(cut)))
                     .unwrap_or_default()
             }
             Behaviour::Status {
@@ -394,6 +442,32 @@ fn respond(
                 .into_response(),
         }
     })
+}
+
+/// `{"response": "xxx…"}`, `bytes` long in all, made as it is sent.
+fn large_body(bytes: u64) -> Response {
+    const CHUNK: u64 = 64 * 1024;
+    let head: &[u8] = b"{\"response\": \"";
+    let tail: &[u8] = b"\"}";
+    let filler = bytes.saturating_sub((head.len() + tail.len()) as u64);
+    let chunks = (0..filler.div_ceil(CHUNK)).map(move |i| {
+        let n = CHUNK.min(filler - i * CHUNK) as usize;
+        Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; n]))
+    });
+    let stream = futures_util::stream::iter(
+        std::iter::once(Ok(Bytes::from_static(head)))
+            .chain(chunks)
+            .chain(std::iter::once(Ok(Bytes::from_static(tail)))),
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            header::CONTENT_LENGTH,
+            filler + (head.len() + tail.len()) as u64,
+        )
+        .body(Body::from_stream(stream))
+        .unwrap_or_default()
 }
 
 /// A readable Markdown answer that says what arrived, so people trying the app
@@ -439,6 +513,69 @@ mod tests {
             r#"{"kind":"delay","ms":5,"then":{"kind":"rate_limited","retry_after":"3"}}"#
         );
         assert_eq!(serde_json::from_str::<Behaviour>(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn fail_times_has_a_stable_json_form() {
+        let b = Behaviour::FailTimes {
+            times: 2,
+            failure: Box::new(Behaviour::Unavailable),
+            then: Box::new(Behaviour::Echo),
+        };
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"fail_times","times":2,"failure":{"kind":"unavailable"},"then":{"kind":"echo"}}"#
+        );
+        assert_eq!(serde_json::from_str::<Behaviour>(&json).unwrap(), b);
+    }
+
+    #[tokio::test]
+    async fn fail_times_fails_then_answers_and_counts() {
+        let server = FakeServer::start_local().await;
+        server.enqueue([Behaviour::FailTimes {
+            times: 2,
+            failure: Box::new(Behaviour::Unavailable),
+            then: Box::new(Behaviour::Answer { text: "ok".into() }),
+        }]);
+        server.set_fallback(Behaviour::Status {
+            status: 418,
+            body: String::new(),
+            content_type: "text/plain".into(),
+        });
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            statuses.push(post(&server).await.0);
+        }
+        assert_eq!(statuses, [503, 503, 200, 418]);
+        assert_eq!(server.requests().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn large_body_is_as_long_as_asked() {
+        let server = FakeServer::start_local().await;
+        server.enqueue([Behaviour::LargeBody { bytes: 200_000 }]);
+        let (status, body) = post(&server).await;
+        assert_eq!(status, 200);
+        assert_eq!(body.len(), 200_000);
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["response"].as_str().unwrap().len(), 200_000 - 16);
+    }
+
+    /// A bare HTTP/1.0 POST; returns the status and the body.
+    async fn post(server: &FakeServer) -> (u16, Vec<u8>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut conn = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        conn.write_all(
+            b"POST /generate_response HTTP/1.0\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let mut raw = Vec::new();
+        conn.read_to_end(&mut raw).await.unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let status = String::from_utf8_lossy(&raw[9..12]).parse().unwrap();
+        (status, raw[split + 4..].to_vec())
     }
 
     #[test]
