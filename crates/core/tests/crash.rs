@@ -9,13 +9,15 @@
 #![cfg(unix)]
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use dynaspark::Role;
 use dynaspark_core::{History, NewMessage};
+
+mod support;
+use support::Rng;
 
 const ROUNDS: u64 = 120;
 const WRITER_ENV: &str = "DS_CRASH_WRITER_DB";
@@ -26,7 +28,7 @@ fn crash_writer() {
     let Ok(db) = std::env::var(WRITER_ENV) else {
         return;
     };
-    let round: u64 = std::env::var("DS_CRASH_ROUND")
+    let round: u64 = std::env::var("DS_KILL_ROUND")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or_default();
@@ -80,36 +82,15 @@ fn killed_writers_lose_nothing_acknowledged() {
     }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("history.sqlite3");
-    let exe = std::env::current_exe().unwrap();
     let mut acked: HashMap<i64, (i64, String)> = HashMap::new();
     let mut purged: HashSet<i64> = HashSet::new();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    let mut rng = Rng(seed);
+    let mut rng = Rng::from_clock();
+    let seed = rng.0;
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args(["--exact", "crash_writer", "--nocapture", "--test-threads=1"])
-            .env(WRITER_ENV, &db)
-            .env("DS_CRASH_ROUND", round.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
-        });
         // Anywhere from start-up (mid-migration in the first round) to well into writing.
-        std::thread::sleep(Duration::from_millis(rng.next() % 150));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        for line in reader.join().unwrap() {
+        let after = Duration::from_millis(rng.next() % 150);
+        let lines = support::killed_after("crash_writer", &[(WRITER_ENV, &db)], round, after);
+        for line in lines {
             if let Some(rest) = line.strip_prefix("ACK ") {
                 let mut parts = rest.splitn(3, ' ');
                 let id = parts.next().unwrap().parse().unwrap();
@@ -178,16 +159,4 @@ fn killed_writers_lose_nothing_acknowledged() {
         acked.len(),
         purged.len()
     );
-}
-
-/// xorshift64: enough randomness for kill times, without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }

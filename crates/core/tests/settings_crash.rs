@@ -9,12 +9,14 @@
 // Test helpers unwrap like the tests do: a setup that fails should fail the test.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use dynaspark_core::{Settings, SETTINGS_FILE};
+
+mod support;
+use support::Rng;
 
 const ROUNDS: u64 = 40;
 const WRITER_ENV: &str = "DS_SETTINGS_WRITER";
@@ -36,7 +38,7 @@ fn settings_writer() {
     let Ok(path) = std::env::var(WRITER_ENV) else {
         return;
     };
-    let round: u64 = std::env::var("DS_SETTINGS_ROUND")
+    let round: u64 = std::env::var("DS_KILL_ROUND")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or_default();
@@ -56,42 +58,18 @@ fn killed_savers_never_leave_a_damaged_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(SETTINGS_FILE);
     Settings::default().save(&path).unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    let mut rng = Rng(seed);
+    let mut rng = Rng::from_clock();
+    let seed = rng.0;
     let mut saves = 0;
     let mut previous = Settings::default();
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args([
-                "--exact",
-                "settings_writer",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(WRITER_ENV, &path)
-            .env("DS_SETTINGS_ROUND", round.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                // The first may share a line with libtest's "test settings_writer ... ".
-                .filter_map(|l| l.split("SAVED ").nth(1).and_then(|n| n.parse::<u64>().ok()))
-                .collect::<Vec<_>>()
-        });
-        std::thread::sleep(Duration::from_millis(5 + rng.next() % 120));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        let acked = reader.join().unwrap();
+        let after = Duration::from_millis(5 + rng.next() % 120);
+        let lines = support::killed_after("settings_writer", &[(WRITER_ENV, &path)], round, after);
+        // The first may share a line with libtest's "test settings_writer ... ".
+        let acked: Vec<u64> = lines
+            .iter()
+            .filter_map(|l| l.split("SAVED ").nth(1).and_then(|n| n.parse().ok()))
+            .collect();
         saves += acked.len();
 
         let bytes = std::fs::read(&path)
@@ -130,16 +108,4 @@ fn killed_savers_never_leave_a_damaged_file() {
     eprintln!(
         "{ROUNDS} settings writers killed after {saves} saves; the file was whole every time"
     );
-}
-
-/// xorshift64: enough randomness for kill times, without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }

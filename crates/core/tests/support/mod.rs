@@ -1,0 +1,61 @@
+//! What the SIGKILL tests share: a seeded generator, and one round of "start a writer
+//! test of this same binary in a child process, kill it at a random moment, return the
+//! lines it printed".
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// xorshift64: reproducible from the seed a failure prints.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// Seeded from the clock (never 0).
+    pub fn from_clock() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
+        Self(nanos | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Runs the test named `writer` of this binary with `envs` set, lets it work for
+/// `after`, kills it with SIGKILL and returns every line it printed.
+pub fn killed_after(
+    writer: &str,
+    envs: &[(&str, &Path)],
+    round: u64,
+    after: Duration,
+) -> Vec<String> {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut command = Command::new(exe);
+    command
+        .args(["--exact", writer, "--nocapture", "--test-threads=1"])
+        .env("DS_KILL_ROUND", round.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("the writer starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    std::thread::sleep(after);
+    child.kill().expect("SIGKILL");
+    child.wait().expect("the killed writer is reaped");
+    reader.join().expect("the reader thread")
+}
