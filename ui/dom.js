@@ -36,6 +36,7 @@ export const ICONS = {
   top: 'M5 4h14M12 20V8M6 14l6-6 6 6',
   download: 'M12 4v11M7 10l5 5 5-5M5 20h14',
   search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4',
+  close: 'M6 6l12 12M18 6L6 18',
 };
 
 export function icon(name) {

@@ -228,6 +228,20 @@ class HeavyHistory(unittest.TestCase):
         self.assertEqual(texts[0], "Export me with my picture")
         self.assertEqual(len(texts), 2, "question and answer")
 
+        # A click on the picture shows it at full size; Esc closes it and focus returns.
+        # (The import report toast sits over the question's picture until it goes.)
+        self.s.wait(lambda: not self.s.tids("toast"), timeout=30, what="the import report to go")
+        self.s.tid("message-image").click()
+        self.s.wait(lambda: self.s.execute(
+            "const d = document.querySelector('[data-testid=lightbox]'), i = document.querySelector('[data-testid=lightbox-image]');"
+            "return d.open && i.complete && i.naturalWidth === 48 && i.getBoundingClientRect().width === 48"),
+            what="the picture at full size")
+        self.h.screenshot("lightbox")
+        self.s.tid("lightbox-close").send_keys("\ue00c")  # Escape, to the focused close button
+        self.s.wait(lambda: not self.s.execute("return document.querySelector('[data-testid=lightbox]').open"),
+                    what="the lightbox to close")
+        self.assertEqual(self.s.execute("return document.activeElement.dataset.testid"), "message-image")
+
     def test_06_clear_all_history_after_confirmation(self):
         self.s.tid("settings-button").click()
         self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")

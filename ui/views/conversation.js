@@ -14,6 +14,7 @@
 import { h, $, icon, iconButton, editInline, nextFrame } from '../dom.js';
 import { t } from '../i18n.js';
 import { imageUrl, listMessages } from '../api.js';
+import { openLightbox } from './lightbox.js';
 
 /** Seconds after which the pending bubble says the free server may be waking up. */
 const WAKING_AFTER_S = 5;
@@ -437,6 +438,11 @@ function onResize(entries) {
 }
 
 function onKeydown(e) {
+  if (e.target.matches?.('[data-testid="message-image"]') && (e.key === 'Enter' || e.key === ' ')) {
+    e.preventDefault();
+    openLightbox(e.target);
+    return;
+  }
   if (e.target !== list) return;
   if (e.key === 'Home') jumpTo('oldest');
   else if (e.key === 'End') jumpTo('latest');
@@ -444,8 +450,14 @@ function onKeydown(e) {
   e.preventDefault();
 }
 
-/** Message actions (delete with a confirming second click); links go to main.js. */
+/** Message actions (delete with a confirming second click, a picture at full size);
+ *  links go to main.js. */
 function onClick(e) {
+  const image = e.target.closest('[data-testid="message-image"]');
+  if (image) {
+    openLightbox(image);
+    return;
+  }
   const del = e.target.closest('[data-testid="message-delete"]');
   if (!del) return;
   if (!del.classList.contains('confirm')) {
@@ -528,7 +540,7 @@ function messageEl(m) {
   isUser ? del : avatar(),
   h('div', { class: 'bubble' },
     m.image ? h('img', {
-      class: 'message-image', testid: 'message-image', loading: 'lazy',
+      class: 'message-image', testid: 'message-image', loading: 'lazy', tabindex: '0', role: 'button',
       src: imageUrl(m.image.file), alt: t('message.image', { name: m.image.name }), title: m.image.name,
     }) : null,
     m.text.trim() ? body : null,
