@@ -1,16 +1,22 @@
-//! The image library: attached images copied into the data folder under a content hash,
-//! so conversations keep them after the original is moved or deleted.
-//! Accepts only what the service accepts (magic bytes); never serves paths outside its folder.
+//! The image library: attached images, prepared for sending (see `preparation`) and copied
+//! into the data folder under a content hash, so conversations keep them after the original
+//! is moved or deleted. Accepts only what the service accepts (magic bytes); never modifies
+//! the original; never serves paths outside its folder.
+
+mod metadata;
+mod preparation;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+pub use preparation::{ImageOptions, Preparation, MAX_DECODED_BYTES, MAX_DECODED_SIDE};
+
 use crate::files::write_atomic;
 use crate::{Error, Result};
 
-/// Largest image accepted for attaching.
+/// Largest file accepted for attaching (before it is scaled down for sending).
 pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 
 /// An image in the library.
@@ -19,10 +25,19 @@ pub const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
 pub struct StoredImage {
     /// `<sha256>.<ext>`, the key under which the library holds it.
     pub file: String,
-    /// The name the person knows it by (sent to the service as the file name).
+    /// The name the person knows it by, with the extension of its real type (sent to the
+    /// service as the file name).
     pub name: String,
     pub mime: String,
     pub size: u64,
+}
+
+/// An image just attached, and what preparing it did (for the composer to say so).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attached {
+    pub image: StoredImage,
+    pub preparation: Preparation,
 }
 
 #[derive(Debug, Clone)]
@@ -39,8 +54,15 @@ impl ImageLibrary {
         &self.dir
     }
 
-    /// Reads, checks and copies an image file the person chose or dropped.
+    /// Reads, checks, prepares with the default options and stores an image file the
+    /// person chose or dropped. The file itself is only read.
     pub fn import_file(&self, path: &Path) -> Result<StoredImage> {
+        self.import_file_with(path, &ImageOptions::default())
+            .map(|a| a.image)
+    }
+
+    /// [`Self::import_file`] with the options from the settings.
+    pub fn import_file_with(&self, path: &Path, options: &ImageOptions) -> Result<Attached> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -54,29 +76,66 @@ impl ImageLibrary {
         }
         check_size(&name, meta.len())?;
         let bytes = std::fs::read(path).map_err(Error::io("read", path))?;
-        self.import_bytes(&name, bytes)
+        self.import_bytes_with(&name, bytes, options)
     }
 
-    /// Checks and stores image bytes (e.g. from the clipboard).
+    /// Checks, prepares with the default options and stores image bytes (e.g. from the
+    /// clipboard).
     pub fn import_bytes(&self, name: &str, bytes: Vec<u8>) -> Result<StoredImage> {
+        self.import_bytes_with(name, bytes, &ImageOptions::default())
+            .map(|a| a.image)
+    }
+
+    /// [`Self::import_bytes`] with the options from the settings. What is stored is what
+    /// is shown and what is sent: upright, within the limits, without metadata unless kept,
+    /// named with the extension of its real type (`photo.png` holding a JPEG is stored as
+    /// `photo.jpg`).
+    pub fn import_bytes_with(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        options: &ImageOptions,
+    ) -> Result<Attached> {
         check_size(name, bytes.len() as u64)?;
-        let image = dynaspark::Image::new(name, bytes)?;
-        let kind = image.kind();
+        let prepared = preparation::prepare(name, bytes, options)?;
+        self.store(name, prepared)
+    }
+
+    /// Writes a prepared image under its content hash, once.
+    fn store(&self, name: &str, prepared: preparation::Prepared) -> Result<Attached> {
+        let kind = prepared.kind;
         let file = format!(
             "{}.{}",
-            hex::encode(sha2::Sha256::digest(image.bytes())),
+            hex::encode(sha2::Sha256::digest(&prepared.bytes)),
             kind.extension()
         );
         let path = self.dir.join(&file);
         if !path.exists() {
-            write_atomic(&path, image.bytes())?;
+            write_atomic(&path, &prepared.bytes)?;
         }
-        Ok(StoredImage {
-            file,
-            name: name.to_owned(),
-            mime: kind.mime().to_owned(),
-            size: image.bytes().len() as u64,
+        Ok(Attached {
+            image: StoredImage {
+                file,
+                name: kind.corrected_name(name),
+                mime: kind.mime().to_owned(),
+                size: prepared.bytes.len() as u64,
+            },
+            preparation: prepared.report,
         })
+    }
+
+    /// Stores raw pixels, as the clipboard gives them (RGBA, 8 bits a channel, row by row):
+    /// encoded once as a PNG at the size it is sent at. `name` may be empty (`image.png`).
+    pub fn import_rgba(
+        &self,
+        name: &str,
+        width: u32,
+        height: u32,
+        rgba: Vec<u8>,
+        options: &ImageOptions,
+    ) -> Result<Attached> {
+        let prepared = preparation::prepare_pixels(name, width, height, rgba, options)?;
+        self.store(name, prepared)
     }
 
     /// The path of a stored image, refusing keys that are not library file names.
@@ -84,7 +143,9 @@ impl ImageLibrary {
         let valid = file.split_once('.').is_some_and(|(hash, ext)| {
             hash.len() == 64
                 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-                && ["jpg", "png", "gif", "webp"].contains(&ext)
+                && dynaspark::ImageType::ALL
+                    .iter()
+                    .any(|t| t.extension() == ext)
         });
         if !valid {
             return Err(Error::NotFound {
@@ -106,23 +167,37 @@ impl ImageLibrary {
             .take(16)
             .read_to_end(&mut head)
             .map_err(missing)?;
-        let kind =
-            dynaspark::sniff_image_type(&head).ok_or_else(|| dynaspark::Error::NotAnImage {
-                name: name.to_owned(),
-            })?;
+        let kind = dynaspark::sniff_image_type(&head)
+            .ok_or_else(|| dynaspark::unsupported(name, &head))?;
         Ok(StoredImage {
             file: file.to_owned(),
-            name: name.to_owned(),
+            name: kind.corrected_name(name),
             mime: kind.mime().to_owned(),
             size,
         })
     }
 
-    /// Reads a stored image back, ready to send.
+    /// Reads a stored image back, ready to send, with the default options.
     pub fn load(&self, file: &str, name: &str) -> Result<dynaspark::Image> {
+        self.load_with(file, name, &ImageOptions::default())
+    }
+
+    /// Reads a stored image back, ready to send. Images stored by this version were prepared
+    /// when attached and go out as they are; one stored before (a full-size original with
+    /// its EXIF) or under other options is prepared again in memory, never on disk.
+    pub fn load_with(
+        &self,
+        file: &str,
+        name: &str,
+        options: &ImageOptions,
+    ) -> Result<dynaspark::Image> {
         let path = self.path_of(file)?;
         let bytes = std::fs::read(&path).map_err(read_error(name, &path))?;
-        Ok(dynaspark::Image::new(name, bytes)?)
+        let prepared = preparation::prepare(name, bytes, options)?;
+        Ok(dynaspark::Image::new(
+            prepared.kind.corrected_name(name),
+            prepared.bytes,
+        )?)
     }
 }
 
@@ -177,7 +252,16 @@ fn check_size(name: &str, size: u64) -> Result<()> {
 mod tests {
     use super::*;
 
-    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n0123";
+    /// A 1×1 red PNG, as small as they come.
+    const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90\x77\x53\xde\x00\x00\x00\x0c\x49\x44\x41\x54\x78\x9c\x63\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
+
+    fn png_of(rgb: [u8; 3]) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::RgbImage::from_pixel(2, 2, image::Rgb(rgb))
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    }
 
     #[test]
     fn imports_dedupe_by_content_and_survive_the_original() {
@@ -237,13 +321,41 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let lib = ImageLibrary::new(dir.path().join("images"));
         let a = lib.import_bytes("a.png", PNG.to_vec()).unwrap();
-        let mut other = PNG.to_vec();
-        other.push(b'!');
-        let b = lib.import_bytes("b.png", other).unwrap();
+        let b = lib.import_bytes("b.png", png_of([0, 0, 255])).unwrap();
         let n = lib.remove_unreferenced(&[a.file.clone(), a.file.clone(), "../x".into()]);
         assert_eq!(n, 1);
         assert!(!lib.path_of(&a.file).unwrap().exists());
         assert!(lib.path_of(&b.file).unwrap().exists());
+    }
+
+    #[test]
+    fn clipboard_pixels_are_stored_as_a_png_at_the_size_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = ImageLibrary::new(dir.path());
+        let (w, h) = (3000, 10);
+        let rgba: Vec<u8> = (0..w * h).flat_map(|_| [200, 30, 30, 255]).collect();
+        let a = lib
+            .import_rgba("", w, h, rgba, &ImageOptions::default())
+            .unwrap();
+        assert_eq!(a.image.name, "image.png");
+        assert_eq!(a.image.mime, "image/png");
+        assert_eq!((a.preparation.width, a.preparation.height), (2048, 7));
+        let bytes = std::fs::read(lib.path_of(&a.image.file).unwrap()).unwrap();
+        let stored = image::load_from_memory(&bytes).unwrap();
+        assert_eq!(
+            stored.color(),
+            image::ColorType::Rgb8,
+            "opaque: no alpha kept"
+        );
+        assert_eq!(stored.width(), 2048);
+
+        let err = lib
+            .import_rgba("Pasted.png", 4, 4, vec![0; 10], &ImageOptions::default())
+            .unwrap_err();
+        assert_eq!(err.code(), "not_an_image");
+        assert!(err
+            .to_string()
+            .starts_with("Pasted.png, pixels that do not fill 4 × 4,"));
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub use history::{
     MessagePage, MessageRecord, NewMessage, Opened, PromptContext, Purged, SearchHit,
     SearchResults,
 };
-pub use images::{ImageLibrary, StoredImage, MAX_IMAGE_BYTES};
+pub use images::{
+    Attached, ImageLibrary, ImageOptions, Preparation, StoredImage, MAX_DECODED_BYTES,
+    MAX_DECODED_SIDE, MAX_IMAGE_BYTES,
+};
 pub use markdown::{render_markdown, RENDERER_VERSION};
 pub use secrets::{Keyring, KeyringError, KeyringResult, Password, SecretStore, KEYRING_SERVICE};
 pub use settings::store::{

@@ -13,7 +13,10 @@ mod proxy_check;
 mod retry;
 mod upload;
 
-pub use attachment::{sniff_image_type, Image, ImageType, SUPPORTED_FORMATS};
+pub use attachment::{
+    describe_unsupported, dialog_extensions, sniff_image_type, unsupported, Image, ImageType,
+    SUPPORTED_FORMATS,
+};
 pub use client::{Answer, Client, Request};
 pub use config::{ClientConfig, Timeouts, DEFAULT_ENDPOINT, DEFAULT_MODELS, USER_AGENT};
 pub use error::{ConnectionFault, Error, ErrorCode};
