@@ -24,6 +24,8 @@ fn main() {
             "get_settings",
             "save_settings",
             "check_keyring",
+            "test_proxy",
+            "open_logs_folder",
             "export_history",
             "import_history",
         ]),

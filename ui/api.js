@@ -54,6 +54,8 @@ export const exportHistory = (ids, format) => invoke('export_history', { ids, fo
 export const importHistory = () => invoke('import_history');
 
 export const pickImage = () => invoke('pick_image');
+/** Attaches the first of the paths of a native drop (as `onFileDrop` gave them); any other
+ *  path is refused with code 'not_dropped'. -> { image, ignored } */
 export const importImagePaths = (paths) => invoke('import_image_paths', { paths });
 
 /** Saves the question (starting a conversation when conversationId is null).
@@ -62,8 +64,10 @@ export const sendMessage = (conversationId, text, image) =>
   invoke('send_message', { conversationId, text, image: image ? { file: image.file, name: image.name } : null });
 
 /** Asks for the answer to the last question. `onEvent` gets
- *  { type: 'started' } | { type: 'done', message, conversation } | { type: 'failed', error } |
- *  { type: 'cancelled' }. */
+ *  { type: 'started', requestId, ... } | { type: 'progress', progress } |
+ *  { type: 'done', message, conversation } | { type: 'failed', error } | { type: 'cancelled' }.
+ *  A failed question's error has `requestId` (also in its log lines and its `details`).
+ *  Rejects with code 'busy' while the conversation waits for another answer. */
 export function ask(conversationId, onEvent) {
   const channel = new tauri.core.Channel();
   channel.onmessage = onEvent;
@@ -82,6 +86,15 @@ export const saveSettings = ({ proxyPassword = null, ...settings }) =>
   invoke('save_settings', { settings, proxyPassword });
 /** Whether the OS keyring answers. -> { available, problem: string | null } */
 export const checkKeyring = () => invoke('check_keyring');
+/** "Test connection" with the settings as edited, unsaved; `proxyPassword` as for
+ *  `saveSettings` (absent: the saved password). Never sends a question.
+ *  -> { proxy, reached, askedForCredentials, credentialsRefused, serviceAnswered,
+ *       status, message, details }; invalid settings reject as a save does. */
+export const testProxy = ({ proxyPassword = null, ...settings }) =>
+  invoke('test_proxy', { settings, proxyPassword });
+
+/** Shows the app's logs folder in the file manager. */
+export const openLogsFolder = () => invoke('open_logs_folder');
 
 /** URL under which the webview can show a library image. */
 export const imageUrl = (file) => tauri.core.convertFileSrc(file, 'dsimg');

@@ -1,4 +1,5 @@
-//! The error that crosses the IPC boundary: `{ code, message, details?, fields?, retryAfterSecs? }`.
+//! The error that crosses the IPC boundary:
+//! `{ code, message, details?, fields?, retryAfterSecs?, requestId?, retryable }`.
 //! `code` is stable and the UI switches on it; `message` is written for people.
 
 use serde::Serialize;
@@ -13,7 +14,12 @@ pub struct IpcError {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<dynaspark_core::FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after_secs: Option<u64>,
+    /// Seconds; u32 keeps the error small (a wait that long is never asked for).
+    pub retry_after_secs: Option<u32>,
+    /// The question's request id, also in its log lines (see `in_flight`). Boxed, to
+    /// keep the error small enough to return by value everywhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Box<str>>,
     pub retryable: bool,
 }
 
@@ -27,8 +33,21 @@ impl IpcError {
             details: None,
             fields: vec![],
             retry_after_secs: None,
+            request_id: None,
             retryable: false,
         }
+    }
+
+    /// Marks the error as the outcome of one question: the id also heads `details`, which
+    /// the UI shows, so a person can find the question's lines in the log.
+    pub fn for_request(mut self, request_id: &str) -> Self {
+        let head = format!("Request id: {request_id}");
+        self.details = Some(match self.details.take() {
+            Some(d) => format!("{head}\n{d}"),
+            None => head,
+        });
+        self.request_id = Some(request_id.into());
+        self
     }
 }
 
@@ -39,7 +58,10 @@ impl From<dynaspark::Error> for IpcError {
             message: e.to_string(),
             details: e.details(),
             fields: vec![],
-            retry_after_secs: e.retry_after().map(|d| d.as_secs()),
+            retry_after_secs: e
+                .retry_after()
+                .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX)),
+            request_id: None,
             retryable: e.is_retryable(),
         }
     }
@@ -68,5 +90,77 @@ impl From<tauri::Error> for IpcError {
     fn from(e: tauri::Error) -> Self {
         tracing::error!(error = %e, "tauri error");
         Self::new("internal", e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_plain_error_is_code_message_and_retryable() {
+        assert_eq!(
+            serde_json::to_value(IpcError::new("busy", "Wait.")).unwrap(),
+            json!({"code": "busy", "message": "Wait.", "retryable": false})
+        );
+    }
+
+    #[test]
+    fn a_failed_question_carries_every_field() {
+        let error = IpcError {
+            details: Some("HTTP 429".into()),
+            fields: vec![dynaspark_core::FieldError {
+                field: "proxy",
+                message: "Bad.".into(),
+            }],
+            retry_after_secs: Some(14),
+            retryable: true,
+            ..IpcError::new("rate_limited", "Too many questions.")
+        }
+        .for_request("0badc0de");
+        assert_eq!(
+            serde_json::to_value(error).unwrap(),
+            json!({
+                "code": "rate_limited",
+                "message": "Too many questions.",
+                "details": "Request id: 0badc0de\nHTTP 429",
+                "fields": [{"field": "proxy", "message": "Bad."}],
+                "retryAfterSecs": 14,
+                "requestId": "0badc0de",
+                "retryable": true
+            })
+        );
+    }
+
+    #[test]
+    fn the_request_id_alone_makes_the_details() {
+        let error = IpcError::new("unexpected_response", "Odd.").for_request("12345678");
+        assert_eq!(error.details.as_deref(), Some("Request id: 12345678"));
+    }
+
+    #[test]
+    fn client_errors_keep_their_code_and_words() {
+        assert_eq!(
+            serde_json::to_value(IpcError::from(dynaspark::Error::Cancelled)).unwrap(),
+            json!({"code": "cancelled", "message": "Cancelled.", "retryable": true})
+        );
+    }
+
+    #[test]
+    fn invalid_settings_list_their_fields() {
+        let e = dynaspark_core::Error::InvalidSettings(vec![dynaspark_core::FieldError {
+            field: "endpoint",
+            message: "Use http:// or https://.".into(),
+        }]);
+        assert_eq!(
+            serde_json::to_value(IpcError::from(e)).unwrap(),
+            json!({
+                "code": "invalid_settings",
+                "message": "Some settings need fixing before they can be saved.",
+                "fields": [{"field": "endpoint", "message": "Use http:// or https://."}],
+                "retryable": false
+            })
+        );
     }
 }

@@ -2,14 +2,19 @@
 //! image protocol. Logic lives in the `dynaspark` and `dynaspark-core` crates.
 
 mod commands;
+mod drops;
 mod error;
 mod events;
 mod image_protocol;
+mod in_flight;
 mod logging;
+#[cfg(test)]
+mod mock_app;
 mod settings_store;
+mod startup;
 mod state;
 
-use tauri::Manager as _;
+use tauri::{Manager as _, Runtime};
 
 pub use state::AppState;
 
@@ -18,24 +23,85 @@ pub const ENV_ENDPOINT: &str = "DYNASPARK_ENDPOINT";
 /// Environment variable that replaces the data directory (tests never touch real data).
 pub const ENV_DATA_DIR: &str = "DYNASPARK_DATA_DIR";
 
+/// Opens the data folder and runs the app. A start that fails is logged, shown in a
+/// native dialog instead of the main window, and ends the process with status 1.
 pub fn run() {
-    tauri::Builder::default()
+    let app = match build_app(tauri::Builder::default()).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(e) => {
+            // Before a window system answers there is nothing to show a dialog on.
+            eprintln!("{}: {e}", startup::FAILURE_TITLE);
+            std::process::exit(1);
+        }
+    };
+    let data_dir = startup::data_dir(app.handle());
+    let mut log_guard = logging::init(
+        data_dir
+            .as_ref()
+            .ok()
+            .map(|d| d.join(logging::LOG_DIR))
+            .as_deref(),
+    );
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = ?data_dir.as_ref().ok(), "starting");
+    let opened = data_dir
+        .and_then(|dir| startup::open_state(app.handle(), dir, startup::endpoint_override()));
+    // Managed state makes `setup` open the main window; without it there is none.
+    let mut failure = match opened {
+        Ok(state) => {
+            app.manage(state);
+            None
+        }
+        Err(failure) => {
+            failure.log();
+            Some(failure)
+        }
+    };
+    app.run(move |handle, event| match event {
+        // The dialog needs the running event loop: GTK belongs to its thread.
+        tauri::RunEvent::Ready => {
+            if let Some(failure) = failure.take() {
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    failure.show().await;
+                    handle.exit(1);
+                });
+            }
+        }
+        tauri::RunEvent::Exit => {
+            tracing::info!("stopped");
+            // The process ends without dropping what Tauri holds: flush the log now.
+            drop(log_guard.take());
+        }
+        _ => {}
+    });
+}
+
+/// The app on any runtime: `run` builds it on Wry, tests on `tauri::test::mock_builder()`.
+/// The caller manages `AppState`.
+pub(crate) fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
+        .manage(drops::Drops::default())
         .register_asynchronous_uri_scheme_protocol(image_protocol::SCHEME, image_protocol::handle)
-        .setup(|app| {
-            let data_dir = match std::env::var_os(ENV_DATA_DIR).filter(|v| !v.is_empty()) {
-                Some(dir) => std::path::PathBuf::from(dir),
-                None => app.path().app_data_dir()?,
-            };
-            std::fs::create_dir_all(&data_dir)?;
-            let guard = logging::init(&data_dir.join("logs"));
-            tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %data_dir.display(), "starting");
-            let state = AppState::open(app.handle(), data_dir, guard)?;
-            app.manage(state);
-            Ok(())
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::DragDrop(drop) = event {
+                drops::on_drag_drop(window, drop);
+            }
+        })
+        .on_webview_event(|webview, event| {
+            if let tauri::WebviewEvent::DragDrop(drop) = event {
+                drops::on_drag_drop(webview, drop);
+            }
         })
         .invoke_handler(commands::handler())
-        .run(tauri::generate_context!())
-        .expect("error while running Dynaspark Desktop");
+        .setup(|app| {
+            // The main window only once the data is open (see `run`).
+            if app.try_state::<AppState>().is_some() {
+                for config in &app.config().app.windows {
+                    tauri::WebviewWindowBuilder::from_config(app.handle(), config)?.build()?;
+                }
+            }
+            Ok(())
+        })
 }

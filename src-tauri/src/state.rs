@@ -1,15 +1,14 @@
 //! What the app holds while it runs: the history, the image library, settings, and the
 //! questions in flight (so they can be cancelled).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use dynaspark_core::{History, ImageLibrary, SettingsStore};
 use serde::Serialize;
-use tauri::AppHandle;
-use tokio_util::sync::CancellationToken;
-use tracing_appender::non_blocking::WorkerGuard;
+use tauri::{AppHandle, Runtime};
+
+use crate::in_flight::InFlight;
 
 /// The history database's file name in the data folder.
 pub const HISTORY_FILE: &str = "history.sqlite3";
@@ -28,16 +27,17 @@ pub struct AppState {
     pub images: ImageLibrary,
     pub settings: SettingsStore,
     pub endpoint_override: Option<String>,
-    in_flight: Mutex<HashMap<i64, CancellationToken>>,
+    pub questions: InFlight,
     pub notices: Vec<Notice>,
-    _log_guard: Option<WorkerGuard>,
 }
 
 impl AppState {
-    pub fn open(
-        app: &AppHandle,
+    /// Opens the history and the settings in `data_dir` (which must exist).
+    /// `endpoint_override` replaces the endpoint setting (`DYNASPARK_ENDPOINT`).
+    pub fn open<R: Runtime>(
+        app: &AppHandle<R>,
         data_dir: PathBuf,
-        log_guard: Option<WorkerGuard>,
+        endpoint_override: Option<String>,
     ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut notices = Vec::new();
         let images = ImageLibrary::new(data_dir.join("images"));
@@ -47,47 +47,20 @@ impl AppState {
             code: n.code,
             message: n.message,
         }));
-        let endpoint_override = std::env::var(crate::ENV_ENDPOINT)
-            .ok()
-            .filter(|v| !v.trim().is_empty());
-        if let Some(e) = &endpoint_override {
-            tracing::info!(endpoint = %e, "endpoint overridden by {}", crate::ENV_ENDPOINT);
-        }
         Ok(Self {
             images,
             history: Arc::new(Mutex::new(history)),
             settings,
             endpoint_override,
-            in_flight: Mutex::new(HashMap::new()),
+            questions: InFlight::default(),
             notices,
             data_dir,
-            _log_guard: log_guard,
         })
     }
 
-    /// Stops the question in flight in a conversation, if any. `true` when there was one.
-    pub fn cancel_in_flight(&self, conversation_id: i64) -> bool {
-        let in_flight = self.in_flight();
-        match in_flight.get(&conversation_id) {
-            Some(token) => {
-                tracing::info!(conversation_id, "cancelling the question in flight");
-                token.cancel();
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub fn cancel_all_in_flight(&self) {
-        for token in self.in_flight().values() {
-            token.cancel();
-        }
-    }
-
-    pub fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<i64, CancellationToken>> {
-        self.in_flight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Where the log files are (see `logging`).
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join(crate::logging::LOG_DIR)
     }
 
     /// Runs `f` with the history on a blocking thread, never on the UI thread.

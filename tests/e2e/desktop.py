@@ -1,5 +1,6 @@
 """Desktop input the WebDriver cannot give: the native GTK file chooser (driven with
-xdotool) and a real drag and drop from another X client (a tiny GTK drag source)."""
+xdotool), a real drag and drop from another X client (a tiny GTK drag source), and
+pictures of the whole screen (native dialogs are not in the webview's screenshots)."""
 import os
 import subprocess
 import time
@@ -88,3 +89,15 @@ def _window_origin(win):
     out = xdotool("getwindowgeometry", "--shell", win)
     vals = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     return int(vals.get("X", 0)), int(vals.get("Y", 0))
+
+
+def screenshot_screen(path):
+    """Saves the whole X screen as a PNG (GDK from the system Python, as drag_source)."""
+    script = (
+        "import sys, gi; gi.require_version('Gdk', '3.0'); from gi.repository import Gdk; "
+        "root = Gdk.get_default_root_window(); "
+        "pb = Gdk.pixbuf_get_from_window(root, 0, 0, root.get_width(), root.get_height()); "
+        "pb.savev(sys.argv[1], 'png', [], [])"
+    )
+    subprocess.run(["/usr/bin/python3", "-c", script, path], check=True, timeout=30)
+    return path

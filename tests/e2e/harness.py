@@ -80,7 +80,8 @@ class Fake:
 class Harness:
     """One data directory and one tauri-driver for a whole test class; sessions restart the app."""
 
-    def __init__(self, name):
+    def __init__(self, name, env=None):
+        """`env`: more environment for the app (it reaches the app through tauri-driver)."""
         os.makedirs(OUT, exist_ok=True)
         self.name = name
         self.tmp = tempfile.mkdtemp(prefix=f"dynaspark-e2e-{name}-")
@@ -90,7 +91,7 @@ class Harness:
         self.log = open(os.path.join(OUT, f"{name}.log"), "w")
         self.fake = Fake(self.log)
         self.driver_port = free_port()
-        env = dict(os.environ, DYNASPARK_DATA_DIR=self.data_dir, DYNASPARK_ENDPOINT=self.fake.endpoint)
+        env = dict(os.environ, DYNASPARK_DATA_DIR=self.data_dir, DYNASPARK_ENDPOINT=self.fake.endpoint, **(env or {}))
         self.driver = subprocess.Popen([tauri_driver_path(), "--port", str(self.driver_port)],
                                        env=env, stdout=self.log, stderr=self.log, start_new_session=True)
         wait_port(self.driver_port)

@@ -5,11 +5,16 @@ import base64
 import hashlib
 import json
 import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
 import time
 import unittest
 
 from desktop import choose_file_in_dialog, drag_files_onto_app
-from harness import Harness
+from harness import FAKE, Harness
 from images import png
 from webdriver import KEYS
 
@@ -19,7 +24,15 @@ ECHO = {"kind": "echo"}
 class DynasparkDesktop(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.h = Harness("app")
+        # A stand-in for xdg-open, first on the app's PATH: it records what the app asked
+        # the system to open (the logs folder), instead of starting a file manager.
+        cls.bin = tempfile.mkdtemp(prefix="dynaspark-e2e-bin-")
+        cls.opened = os.path.join(cls.bin, "opened.txt")
+        opener = os.path.join(cls.bin, "xdg-open")
+        with open(opener, "w") as f:
+            f.write(f'#!/bin/sh\nprintf "%s\\n" "$@" >> "{cls.opened}"\n')
+        os.chmod(opener, os.stat(opener).st_mode | stat.S_IEXEC)
+        cls.h = Harness("app", env={"PATH": cls.bin + os.pathsep + os.environ.get("PATH", "")})
         cls.fake = cls.h.fake
         cls.s = cls.h.start_app()
         cls.red = os.path.join(cls.h.files, "red square.png")
@@ -37,6 +50,11 @@ class DynasparkDesktop(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.h.close()
+        if getattr(cls, "proxy_proc", None):
+            cls.proxy_proc.terminate()
+            cls.proxy_proc.wait(10)
+            cls.proxy_proc.stdout.close()
+        shutil.rmtree(cls.bin, ignore_errors=True)
 
     # helpers -------------------------------------------------------------------
 
@@ -297,6 +315,92 @@ class DynasparkDesktop(unittest.TestCase):
                 text += f.read()
         self.assertIn("question failed", text)
         self.assertNotIn(secret, text)
+        # The error's Details name the question's request id; its log lines carry it.
+        details = err.find('[data-testid="error-details"]').prop("textContent")
+        request_id = re.search(r"Request id: ([0-9a-f]{8})", details)
+        self.assertIsNotNone(request_id, details)
+        lines = [l for l in text.splitlines() if request_id.group(1) in l]
+        self.assertTrue(any("question failed" in l for l in lines), "\n".join(lines))
+        err.find('[data-testid="error-details"] summary').click()
+        self.h.screenshot("error-request-id")
+
+    def open_settings(self):
+        self.s.tid("settings-button").click()
+        self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")
+
+    def start_proxy(self, credentials):
+        """An HTTP proxy demanding `credentials` ("user:password"), from the fake server's binary."""
+        proc = subprocess.Popen([FAKE, "--port", "0", "--http-proxy", credentials],
+                                stdout=subprocess.PIPE, stderr=self.h.log, text=True)
+        self.__class__.proxy_proc = proc
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            found = re.search(r"HTTP proxy .* listening on (http://\S+)", line)
+            if found:
+                return found.group(1)
+        raise AssertionError("the proxy did not start")
+
+    def test_11_the_proxy_test_button_reports_a_refused_password(self):
+        proxy = self.start_proxy("alice:right-pass")
+        with open(os.path.join(self.h.data_dir, "settings.json"), "rb") as f:
+            saved_before = f.read()
+        self.open_settings()
+        for testid, value in (("settings-proxy", proxy), ("settings-proxy-username", "alice")):
+            el = self.s.tid(testid)
+            el.clear()
+            el.send_keys(value)
+        # The password saved by test_10 is kept unless replaced: replace it, unsaved.
+        if self.s.tid("settings-proxy-password-replace").displayed():
+            self.s.tid("settings-proxy-password-replace").click()
+        password = self.s.tid("settings-proxy-password")
+        password.clear()
+        password.send_keys("wrong-pass")
+        self.s.tid("settings-proxy-test").click()
+        result = self.s.tid("settings-proxy-test-result")
+        said = self.s.wait(lambda: "Testing" not in result.text and result.text, timeout=30,
+                           what="the test result")
+        self.assertIn("refused the credentials", said)
+        self.assertIn("was reached", said)
+        self.assertNotIn("wrong-pass", said)
+        self.h.screenshot("proxy-test-refused")
+        password.clear()
+        password.send_keys("right-pass")
+        self.s.tid("settings-proxy-test").click()
+        said = self.s.wait(lambda: "accepted them" in result.text and result.text, timeout=30,
+                           what="the second test result")
+        self.assertIn("Dynaspark answered through it", said)
+        self.h.screenshot("proxy-test-accepted")
+        # Testing saves nothing.
+        self.s.tid("settings-cancel").click()
+        self.s.wait(lambda: not self.s.tid("settings-dialog").displayed(), what="the dialog to close")
+        with open(os.path.join(self.h.data_dir, "settings.json"), "rb") as f:
+            self.assertEqual(f.read(), saved_before)
+
+    def test_12_the_page_cannot_name_files_to_import_and_the_prototype_is_frozen(self):
+        script = ("return window.__TAURI__.core.invoke('import_image_paths', {paths: [arguments[0]]})"
+                  ".then(() => 'imported', (e) => e.code)")
+        self.assertEqual(self.s.execute(script, self.blue), "not_dropped")
+        self.assertTrue(self.s.execute("return Object.isFrozen(Object.prototype)"))
+        # The page may listen to events (drag and drop) but nothing else of the core.
+        refused = self.s.execute(
+            "return window.__TAURI__.core.invoke('plugin:app|version').then(() => 'allowed', (e) => String(e))")
+        self.assertIn("not allowed", refused)
+
+    def test_13_open_logs_folder_opens_the_apps_own_logs_folder(self):
+        self.open_settings()
+        self.s.tid("open-logs-folder").click()
+        logs = os.path.join(self.h.data_dir, "logs")
+        def opened():
+            if not os.path.exists(self.opened):
+                return None
+            with open(self.opened) as f:
+                return f.read().splitlines()
+        self.s.wait(opened, timeout=20, what="the opener to be called")
+        self.assertEqual(opened(), [logs])
+        self.assertEqual(self.s.tid("open-logs-folder-result").text, "")
+        self.h.screenshot("settings-open-logs")
+        self.s.tid("settings-cancel").click()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 // section hands export, import and clear-all (after a confirming second button) to main.js.
 // The proxy password is never shown: the backend says whether one is saved, and the
 // dialog sends only what to do with it (replace, remove, or nothing: keep).
+// "Test connection" tries the proxy as the form stands, unsaved; "Open logs folder" asks
+// the backend to show its own logs folder.
 
 import * as api from '../api.js';
 import { $ } from '../dom.js';
@@ -54,6 +56,8 @@ export function initSettings({ onSave, onExport, onImport, onClear, count }) {
   field('proxy-password-undo').addEventListener('click', () => setIntent('keep'));
   field('proxy-password-keep').addEventListener('click', () => setIntent('keep'));
   field('proxy-password').addEventListener('focus', probeKeyring);
+  field('proxy-test').addEventListener('click', testProxy);
+  $('[data-testid="open-logs-folder"]').addEventListener('click', openLogsFolder);
   // A typed password stays in the page no longer than the dialog is open.
   dialog().addEventListener('close', () => { field('proxy-password').value = ''; });
 }
@@ -70,6 +74,36 @@ async function probeKeyring() {
     }
   } catch {
     // Not knowing is fine: the save still keeps the password out of the file.
+  }
+}
+
+/** Tries the proxy with the form's values and says what happened, in words. */
+async function testProxy() {
+  const button = field('proxy-test');
+  const result = field('proxy-test-result');
+  button.disabled = true;
+  result.textContent = t('settings.proxyTesting');
+  result.title = '';
+  try {
+    const report = await api.testProxy(read());
+    showErrors([]);
+    result.textContent = report.message;
+    result.title = report.details || '';
+  } catch (e) {
+    if (e?.fields?.length) showErrors(e.fields);
+    result.textContent = t('settings.proxyTestFailed', { reason: e?.message ?? String(e) });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function openLogsFolder() {
+  const result = $('[data-testid="open-logs-folder-result"]');
+  result.textContent = '';
+  try {
+    await api.openLogsFolder();
+  } catch (e) {
+    result.textContent = t('settings.openLogsFailed', { reason: e?.message ?? String(e) });
   }
 }
 
@@ -129,6 +163,8 @@ export function openSettings(view, dataDir) {
   override.textContent = view.endpointOverride ? t('settings.endpointOverride', { url: view.endpointOverride }) : '';
   field('data-dir').textContent = t('settings.dataDir', { path: dataDir });
   field('clear-history-confirm').hidden = true;
+  field('proxy-test-result').textContent = '';
+  $('[data-testid="open-logs-folder-result"]').textContent = '';
   showErrors([]);
   dialog().showModal();
   field('endpoint').focus();

@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::error::{IpcError, IpcResult};
 use crate::events::ChatEvent;
+use crate::in_flight::Question;
 use crate::AppState;
 
 /// Asked when a picture is sent without words.
@@ -78,6 +80,7 @@ pub async fn send_message(
 }
 
 /// Fetches the answer to the conversation's last question. Outcomes arrive on `on_event`.
+/// Refused with `busy` while the conversation waits for another answer.
 #[tauri::command]
 pub async fn ask(
     state: State<'_, AppState>,
@@ -89,27 +92,33 @@ pub async fn ask(
             tracing::warn!(error = %e, "UI channel closed");
         }
     };
-    let token = CancellationToken::new();
-    {
-        let mut in_flight = state.in_flight();
-        if in_flight.contains_key(&conversation_id) {
-            return Err(IpcError::new(
-                "busy",
-                "This conversation is already waiting for an answer.",
-            ));
-        }
-        in_flight.insert(conversation_id, token.clone());
-    }
-    // Only this call removes its token: a delete cancels it but leaves it in place.
-    let outcome = answer(&state, conversation_id, &token, &send).await;
-    state.in_flight().remove(&conversation_id);
+    // Dropped when this call ends, however it ends: it removes its own entry only.
+    let question = state.questions.begin(conversation_id)?;
+    let request_id = question.request_id().to_owned();
+    let span = tracing::info_span!("question", request_id = %request_id, conversation_id);
+    let outcome = answer(&state, conversation_id, &question, &send)
+        .instrument(span.clone())
+        .await;
+    drop(question);
+    let _in_span = span.enter();
     match outcome {
-        Ok((message, conversation)) => send(ChatEvent::Done {
-            message,
-            conversation,
-        }),
-        Err(e) if e.code == "cancelled" => send(ChatEvent::Cancelled),
-        Err(error) => send(ChatEvent::Failed { error }),
+        Ok((message, conversation)) => {
+            tracing::info!(message_id = message.id, "answer saved");
+            send(ChatEvent::Done {
+                message,
+                conversation,
+            });
+        }
+        Err(e) if e.code == "cancelled" => {
+            tracing::info!("question cancelled; nothing saved");
+            send(ChatEvent::Cancelled);
+        }
+        Err(error) => {
+            tracing::info!(code = error.code, "no answer");
+            send(ChatEvent::Failed {
+                error: error.for_request(&request_id),
+            });
+        }
     }
     Ok(())
 }
@@ -117,15 +126,16 @@ pub async fn ask(
 /// Stops the question in flight in a conversation. `false` when there was none.
 #[tauri::command]
 pub fn cancel(state: State<'_, AppState>, conversation_id: i64) -> bool {
-    state.cancel_in_flight(conversation_id)
+    state.questions.cancel(conversation_id)
 }
 
 async fn answer(
     state: &AppState,
     conversation_id: i64,
-    token: &CancellationToken,
+    question: &Question<'_>,
     send: &(impl Fn(ChatEvent) + Sync),
 ) -> IpcResult<(Message, ConversationSummary)> {
+    let token = question.token();
     let settings = state.settings.get();
     let client = Client::new(settings.client_config(state.endpoint_override.as_deref())?)?;
     let max_chars = settings.max_prompt_chars;
@@ -156,6 +166,7 @@ async fn answer(
     };
     send(ChatEvent::Started {
         conversation_id,
+        request_id: question.request_id().to_owned(),
         model: settings.model.clone(),
         host: client
             .config()
@@ -175,23 +186,42 @@ async fn answer(
             send(ChatEvent::Progress { progress });
         })
         .await?;
-    if token.is_cancelled() {
-        // Cancelled (or the conversation deleted) as the answer arrived: it is not saved.
-        return Err(dynaspark::Error::Cancelled.into());
-    }
-    let model = settings.model;
+    save_answer(state, conversation_id, token, answer.text, settings.model)
+        .await?
+        .ok_or_else(|| dynaspark::Error::Cancelled.into())
+}
+
+/// Saves an answer unless its question was cancelled or its conversation deleted
+/// meanwhile (`None` then). Checked under the history lock, so a cancel or a delete that
+/// got there first always wins; one that comes later finds the answer saved.
+async fn save_answer(
+    state: &AppState,
+    conversation_id: i64,
+    token: &CancellationToken,
+    text: String,
+    model: String,
+) -> IpcResult<Option<(Message, ConversationSummary)>> {
+    let token = token.clone();
     state
         .with_history(move |h| {
-            let message = h.add_message(
-                conversation_id,
-                NewMessage {
-                    role: Role::Assistant,
-                    text: answer.text,
-                    image: None,
-                    model: Some(model),
-                },
-            )?;
-            Ok((message, h.summary(conversation_id)?))
+            if token.is_cancelled() {
+                return Ok(None);
+            }
+            let answer = NewMessage {
+                role: Role::Assistant,
+                text,
+                image: None,
+                model: Some(model),
+            };
+            // Only a live conversation takes a message; a deleted one is not found.
+            match h.add_message(conversation_id, answer) {
+                Ok(message) => Ok(Some((message, h.summary(conversation_id)?))),
+                Err(dynaspark_core::Error::NotFound { .. }) => {
+                    tracing::info!("the conversation was deleted; the answer is dropped");
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
         })
         .await
 }
@@ -232,6 +262,15 @@ async fn stored_image(state: &AppState, r: ImageRef) -> IpcResult<StoredImage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use fake_dynaspark::{Behaviour, FakeServer};
+    use serde_json::{json, Value};
+    use tauri::ipc::InvokeResponseBody;
+
+    use crate::mock_app::MockApp;
 
     fn msg(role: Role, text: &str, image: Option<&str>) -> Message {
         Message {
@@ -324,5 +363,226 @@ mod tests {
         )
         .is_none());
         assert!(prompt_for(&whole(vec![]), 1000).is_none());
+    }
+
+    // Questions in flight, on the mock runtime ----------------------------------------
+
+    type Events = Arc<Mutex<Vec<Value>>>;
+
+    fn channel() -> (Channel<ChatEvent>, Events) {
+        let events = Events::default();
+        let sink = events.clone();
+        let channel = Channel::new(move |body| {
+            let value = match body {
+                InvokeResponseBody::Json(s) => serde_json::from_str(&s).unwrap(),
+                InvokeResponseBody::Raw(_) => Value::Null,
+            };
+            sink.lock().unwrap().push(value);
+            Ok(())
+        });
+        (channel, events)
+    }
+
+    fn kinds(events: &Events) -> Vec<String> {
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited too long for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A fake server whose every answer takes `delay_ms`.
+    fn slow_server(delay_ms: u64) -> FakeServer {
+        let server = tauri::async_runtime::block_on(FakeServer::start_local());
+        server.set_fallback(Behaviour::Delay {
+            ms: delay_ms,
+            then: Box::new(Behaviour::Echo),
+        });
+        server
+    }
+
+    fn question(app: &MockApp, text: &str) -> i64 {
+        app.invoke(
+            "send_message",
+            json!({"conversationId": null, "text": text, "image": null}),
+        )
+        .unwrap()["conversation"]["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    fn message_roles(app: &MockApp, id: i64) -> Vec<String> {
+        app.invoke(
+            "list_messages",
+            json!({"conversationId": id, "anchor": {"kind": "latest"}, "limit": 50}),
+        )
+        .unwrap()["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_backend_refuses_a_second_question_while_one_is_in_flight() {
+        let server = slow_server(5_000);
+        let app = MockApp::new(Some(server.endpoint()));
+        let id = question(&app, "Slow?");
+        let (first, first_events) = channel();
+        std::thread::scope(|scope| {
+            let state = app.state();
+            let running =
+                scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, first)));
+            wait_for("the first question to start", || {
+                kinds(&first_events).contains(&"started".to_owned())
+            });
+            let request_id = first_events.lock().unwrap()[0]["requestId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert_eq!(request_id.len(), 8);
+            // The page asks again, as a second click or a script would.
+            assert_eq!(
+                app.invoke(
+                    "ask",
+                    json!({"conversationId": id, "onEvent": "__CHANNEL__:4242"})
+                ),
+                Err(json!({
+                    "code": "busy",
+                    "message": "This conversation is already waiting for an answer.",
+                    "retryable": false
+                }))
+            );
+            assert_eq!(
+                app.invoke("cancel", json!({"conversationId": id})),
+                Ok(json!(true))
+            );
+            running.join().unwrap().unwrap();
+        });
+        assert_eq!(kinds(&first_events).last().unwrap(), "cancelled");
+        assert_eq!(
+            message_roles(&app, id),
+            ["user"],
+            "a cancelled answer is not saved"
+        );
+        assert_eq!(
+            app.invoke("cancel", json!({"conversationId": id})),
+            Ok(json!(false))
+        );
+    }
+
+    #[test]
+    fn a_cancelled_question_frees_the_conversation_for_the_next() {
+        let server = slow_server(3_000);
+        let app = MockApp::new(Some(server.endpoint()));
+        let id = question(&app, "Again?");
+        let (old, old_events) = channel();
+        let (new, new_events) = channel();
+        std::thread::scope(|scope| {
+            let state = app.state();
+            let old_run = scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, old)));
+            wait_for("the old question to start", || {
+                !kinds(&old_events).is_empty()
+            });
+            assert_eq!(
+                app.invoke("cancel", json!({"conversationId": id})),
+                Ok(json!(true))
+            );
+            let state = app.state();
+            let new_run = scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, new)));
+            wait_for("the new question to start", || {
+                !kinds(&new_events).is_empty()
+            });
+            old_run.join().unwrap().unwrap();
+            // The old question ended after the new one began: the new one is still
+            // registered, so it is refused a twin and can still be cancelled.
+            assert_eq!(
+                app.invoke(
+                    "ask",
+                    json!({"conversationId": id, "onEvent": "__CHANNEL__:4243"})
+                )
+                .unwrap_err()["code"],
+                json!("busy")
+            );
+            new_run.join().unwrap().unwrap();
+        });
+        assert_eq!(kinds(&old_events).last().unwrap(), "cancelled");
+        assert_eq!(kinds(&new_events).last().unwrap(), "done");
+        assert_eq!(message_roles(&app, id), ["user", "assistant"]);
+    }
+
+    #[test]
+    fn an_answer_is_not_saved_after_a_cancel_or_a_delete() {
+        let app = MockApp::new(None);
+        let state = app.state();
+        let save = |id: i64, token: &CancellationToken| {
+            tauri::async_runtime::block_on(save_answer(
+                &state,
+                id,
+                token,
+                "An answer".into(),
+                "gemini-1.5-flash".into(),
+            ))
+            .unwrap()
+        };
+
+        let cancelled = question(&app, "Cancelled?");
+        let token = CancellationToken::new();
+        token.cancel();
+        assert!(save(cancelled, &token).is_none());
+        assert_eq!(message_roles(&app, cancelled), ["user"]);
+
+        let deleted = question(&app, "Deleted?");
+        app.invoke("delete_conversation", json!({"id": deleted}))
+            .unwrap();
+        assert!(save(deleted, &CancellationToken::new()).is_none());
+        app.invoke("restore_conversation", json!({"id": deleted}))
+            .unwrap();
+        assert_eq!(
+            message_roles(&app, deleted),
+            ["user"],
+            "nothing was added to it"
+        );
+
+        let live = question(&app, "Live?");
+        let (message, summary) = save(live, &CancellationToken::new()).unwrap();
+        assert_eq!(message.text, "An answer");
+        assert_eq!(summary.message_count, 2);
+    }
+
+    #[test]
+    fn a_failed_question_names_its_request_id() {
+        let server = tauri::async_runtime::block_on(FakeServer::start_local());
+        server.set_fallback(Behaviour::InvalidJson);
+        let app = MockApp::new(Some(server.endpoint()));
+        let id = question(&app, "Broken?");
+        let (channel, events) = channel();
+        tauri::async_runtime::block_on(ask(app.state(), id, channel)).unwrap();
+        let events = events.lock().unwrap();
+        let started = &events[0];
+        let failed = events.last().unwrap();
+        assert_eq!(failed["type"], json!("failed"));
+        let request_id = started["requestId"].as_str().unwrap();
+        assert_eq!(failed["error"]["requestId"], json!(request_id));
+        assert!(
+            failed["error"]["details"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("Request id: {request_id}")),
+            "{failed}"
+        );
     }
 }

@@ -47,7 +47,7 @@ pub async fn set_pinned(
 /// undoes it until `purge_conversation` (or the next start) removes it for good.
 #[tauri::command]
 pub async fn delete_conversation(state: State<'_, AppState>, id: i64) -> IpcResult<()> {
-    state.cancel_in_flight(id);
+    state.questions.cancel(id);
     state.with_history(move |h| h.delete(id)).await
 }
 
@@ -75,7 +75,7 @@ pub struct Cleared {
 /// Deletes every conversation now (the UI asks for confirmation first).
 #[tauri::command]
 pub async fn clear_history(state: State<'_, AppState>) -> IpcResult<Cleared> {
-    state.cancel_all_in_flight();
+    state.questions.cancel_all();
     let purged = state.with_history(|h| h.clear()).await?;
     let deleted = purged.conversations;
     tracing::info!(deleted, "history cleared");

@@ -6,12 +6,19 @@ mod conversations;
 mod messages;
 mod settings;
 mod system;
+#[cfg(test)]
+mod tests;
 mod transfer;
 
-pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+use tauri::ipc::Invoke;
+use tauri::Runtime;
+
+/// Every command, on any runtime (Wry in the app, the mock runtime in tests).
+pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         system::app_info,
         system::open_url,
+        system::open_logs_folder,
         conversations::list_conversations,
         conversations::get_conversation,
         conversations::rename_conversation,
@@ -31,6 +38,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         settings::get_settings,
         settings::save_settings,
         settings::check_keyring,
+        settings::test_proxy,
         transfer::export_history,
         transfer::import_history,
     ]

@@ -34,3 +34,55 @@ pub async fn check_keyring(state: State<'_, AppState>) -> IpcResult<KeyringStatu
     let store = state.settings.clone();
     Ok(tauri::async_runtime::spawn_blocking(move || store.check_keyring()).await?)
 }
+
+/// "Test connection": tries the proxy of the settings being edited (not saved), with the
+/// password as a save would resolve it (`proxy_password` as in `save_settings`: absent
+/// keeps the saved one). Never sends a question. Invalid settings fail as a save would.
+#[tauri::command]
+pub async fn test_proxy(
+    state: State<'_, AppState>,
+    settings: Settings,
+    proxy_password: Option<PasswordChange>,
+) -> IpcResult<dynaspark::ProxyReport> {
+    let saved = state.settings.get().proxy.password;
+    let settings = settings_to_test(settings, proxy_password.unwrap_or_default(), saved);
+    let errors = settings.validate();
+    if !errors.is_empty() {
+        return Err(dynaspark_core::Error::InvalidSettings(errors).into());
+    }
+    let config = settings.client_config(state.endpoint_override.as_deref())?;
+    let client = dynaspark::Client::new(config)?;
+    let report = client.test_proxy().await;
+    tracing::info!(
+        proxy = ?report.proxy,
+        reached = report.reached,
+        asked_for_credentials = report.asked_for_credentials,
+        credentials_refused = report.credentials_refused,
+        status = ?report.status,
+        "proxy tested"
+    );
+    Ok(report)
+}
+
+/// The form's settings with the password a save would keep: the replacement, else one
+/// typed into the URL, else (unless removed) the saved one while a proxy and user are set.
+fn settings_to_test(
+    settings: Settings,
+    change: PasswordChange,
+    saved: dynaspark_core::Password,
+) -> Settings {
+    let mut settings = settings;
+    // As in a save: only `change` or the URL give a password.
+    settings.proxy.password = Default::default();
+    let mut settings = settings.normalized();
+    let typed_in_url = std::mem::take(&mut settings.proxy.password);
+    let has_proxy_and_user = !settings.proxy.url.is_empty() && !settings.proxy.username.is_empty();
+    settings.proxy.password = match change {
+        PasswordChange::Replace { password } if !password.is_empty() => password,
+        _ if !typed_in_url.is_empty() => typed_in_url,
+        PasswordChange::Remove => Default::default(),
+        _ if has_proxy_and_user => saved,
+        _ => Default::default(),
+    };
+    settings
+}

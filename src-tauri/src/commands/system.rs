@@ -1,7 +1,8 @@
-//! About the app itself, and opening links in the system browser.
+//! About the app itself, opening links in the system browser, and the logs folder in the
+//! file manager.
 
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt as _;
 
 use crate::error::{IpcError, IpcResult};
@@ -24,7 +25,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         data_dir: state.data_dir.display().to_string(),
-        log_dir: state.data_dir.join("logs").display().to_string(),
+        log_dir: state.log_dir().display().to_string(),
         endpoint_override: state.endpoint_override.clone(),
         notices: state.notices.clone(),
         platform: std::env::consts::OS,
@@ -33,7 +34,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
 
 /// Opens a link from an answer; only http, https and mailto reach the system opener.
 #[tauri::command]
-pub fn open_url(app: tauri::AppHandle, url: String) -> IpcResult<()> {
+pub fn open_url<R: Runtime>(app: AppHandle<R>, url: String) -> IpcResult<()> {
     let parsed = openable_link(&url)?;
     tracing::info!(
         scheme = parsed.scheme(),
@@ -43,6 +44,31 @@ pub fn open_url(app: tauri::AppHandle, url: String) -> IpcResult<()> {
     app.opener()
         .open_url(parsed.as_str(), None::<&str>)
         .map_err(|e| IpcError::new("open_failed", format!("Could not open the link: {e}")))
+}
+
+/// Shows the logs folder in the file manager. The path is the app's own, never one from
+/// the page.
+#[tauri::command]
+pub fn open_logs_folder<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> IpcResult<()> {
+    let dir = state.log_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        IpcError::new(
+            "open_failed",
+            format!("The logs folder {} could not be made: {e}", dir.display()),
+        )
+    })?;
+    tracing::info!(dir = %dir.display(), "opening the logs folder");
+    app.opener()
+        .open_path(dir.display().to_string(), None::<&str>)
+        .map_err(|e| {
+            IpcError::new(
+                "open_failed",
+                format!("The logs folder {} could not be opened: {e}", dir.display()),
+            )
+        })
 }
 
 /// The links the system opener may receive: http, https and mailto only.

@@ -2,7 +2,7 @@
 //! The files' formats live in `dynaspark_core::exchange`; this only asks where.
 
 use dynaspark_core::{ExportFormat, ExportReport, ImportReport};
-use tauri::State;
+use tauri::{Runtime, State};
 
 use crate::error::IpcResult;
 use crate::AppState;
@@ -10,8 +10,8 @@ use crate::AppState;
 /// Asks where to save, then writes the conversations (`ids`, or all of them) there.
 /// `None` when the person cancels the dialog.
 #[tauri::command]
-pub async fn export_history(
-    window: tauri::Window,
+pub async fn export_history<R: Runtime>(
+    window: tauri::Window<R>,
     state: State<'_, AppState>,
     ids: Option<Vec<i64>>,
     format: ExportFormat,
@@ -48,8 +48,8 @@ pub async fn export_history(
 
 /// Asks for a JSON export and adds its conversations (ones already here are skipped).
 #[tauri::command]
-pub async fn import_history(
-    window: tauri::Window,
+pub async fn import_history<R: Runtime>(
+    window: tauri::Window<R>,
     state: State<'_, AppState>,
 ) -> IpcResult<Option<ImportReport>> {
     let picked = rfd::AsyncFileDialog::new()
