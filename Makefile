@@ -24,6 +24,7 @@ test-deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) deny --offline check licenses bans sources
 
 ## Under a session bus with an unlocked gnome-keyring (the real keyring tests), with
 ## pproxy on PATH; both are required, so a missing one fails instead of skipping.

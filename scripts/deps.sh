@@ -45,6 +45,11 @@ if ((with_tests)) && ! command -v tauri-driver >/dev/null && [[ ! -x "$HOME/.car
   cargo install tauri-driver --locked
 fi
 
+if ((with_tests)) && ! command -v cargo-deny >/dev/null && [[ ! -x "$HOME/.cargo/bin/cargo-deny" ]]; then
+  echo "deps: installing cargo-deny (cargo install --locked)"
+  cargo install cargo-deny --locked
+fi
+
 # pproxy (PyPI) in a venv of the project's own, so the system Python stays untouched.
 VENV="${DYNASPARK_TOOLS_VENV:-target/tools-venv}"
 if ((with_tests)) && [[ ! -x "$VENV/bin/pproxy" ]]; then
