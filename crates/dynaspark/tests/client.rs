@@ -332,9 +332,8 @@ async fn total_timeout_is_reported_as_such() {
 
 #[tokio::test]
 async fn refused_connection_is_a_connect_error() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
+    let refused = fake_dynaspark::RefusedPort::new().unwrap();
+    let port = refused.port;
     let client = Client::new(config_for(&format!(
         "http://127.0.0.1:{port}/generate_response"
     )))

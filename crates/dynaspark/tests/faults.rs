@@ -399,10 +399,8 @@ async fn a_50_mb_answer_is_refused_without_reading_it_all() {
 
 #[tokio::test]
 async fn refused_connections_are_retried_then_reported() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let refused = fake_dynaspark::RefusedPort::new().unwrap();
+    let port = refused.port;
     let endpoint = format!("http://127.0.0.1:{port}/generate_response");
     let (result, events) = ask(&client(&endpoint, quick(3)), &question()).await;
     let err = result.unwrap_err();

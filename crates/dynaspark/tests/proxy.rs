@@ -106,11 +106,8 @@ async fn a_407_reads_as_refused_credentials_and_is_not_retried() {
 #[tokio::test]
 async fn an_unreachable_proxy_is_named_in_words() {
     let server = FakeServer::start_local().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refused = fake_dynaspark::RefusedPort::new().unwrap();
+    let port = refused.port;
     for (url, shown) in [
         (
             format!("http://127.0.0.1:{port}"),
@@ -231,11 +228,8 @@ async fn test_connection_through_socks5_with_credentials() {
 #[tokio::test]
 async fn test_connection_to_an_unreachable_proxy_or_none() {
     let server = FakeServer::start_local().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refused = fake_dynaspark::RefusedPort::new().unwrap();
+    let port = refused.port;
     let r = report(
         &server,
         &format!("http://127.0.0.1:{port}"),

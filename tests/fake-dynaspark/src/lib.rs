@@ -8,4 +8,4 @@ mod socket_faults;
 
 pub use proxies::{HttpProxy, ProxyAuth, Socks5Proxy};
 pub use server::{Behaviour, FakeServer, RecordedPart, RecordedRequest};
-pub use socket_faults::{SocketFault, SocketFaultServer};
+pub use socket_faults::{RefusedPort, SocketFault, SocketFaultServer};

@@ -176,3 +176,23 @@ async fn read_request(
     }
     Ok(())
 }
+
+/// A local port that refuses connections for as long as this lives: bound but not
+/// listening, so no other test can take it meanwhile (a port found free and released
+/// can be, by a proxy or server another test starts in parallel).
+pub struct RefusedPort {
+    _socket: tokio::net::TcpSocket,
+    pub port: u16,
+}
+
+impl RefusedPort {
+    pub fn new() -> std::io::Result<Self> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let port = socket.local_addr()?.port();
+        Ok(Self {
+            _socket: socket,
+            port,
+        })
+    }
+}
