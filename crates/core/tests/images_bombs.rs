@@ -18,20 +18,8 @@ fn peak_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
+mod support;
+use support::crc32;
 
 fn encoded(image: &DynamicImage, format: image::ImageFormat) -> Vec<u8> {
     let mut out = Vec::new();

@@ -11,6 +11,8 @@ use dynaspark::ImageType;
 use dynaspark_core::{Attached, ImageLibrary, ImageOptions};
 use image::{DynamicImage, GenericImageView, ImageEncoder, Rgb, RgbImage};
 
+mod support;
+
 mod fixture {
     //! Test images: encoded with the `image` crate, metadata written by hand.
 
@@ -106,21 +108,7 @@ mod fixture {
         t
     }
 
-    /// CRC-32 as PNG chunks use it.
-    pub fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
+    pub use super::support::crc32;
 
     pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
         let mut c = (data.len() as u32).to_be_bytes().to_vec();

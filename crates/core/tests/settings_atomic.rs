@@ -9,26 +9,13 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, Mutex};
 
-use dynaspark_core::{
-    KeyringResult, Password, PasswordChange, SecretStore, Settings, SettingsStore, SETTINGS_FILE,
-};
+use dynaspark_core::{PasswordChange, Settings, SettingsStore, SETTINGS_FILE};
 
 const THREADS: usize = 6;
 const SAVES: usize = 40;
 
-struct NoSecrets;
-
-impl SecretStore for NoSecrets {
-    fn get(&self, _: &str) -> KeyringResult<Option<Password>> {
-        Ok(None)
-    }
-    fn set(&self, _: &str, _: &Password) -> KeyringResult<()> {
-        Ok(())
-    }
-    fn delete(&self, _: &str) -> KeyringResult<()> {
-        Ok(())
-    }
-}
+mod support;
+use support::NoSecrets;
 
 fn model(thread: usize, n: usize) -> String {
     format!("model-{thread}-{n}")

@@ -5,23 +5,10 @@
 // Test helpers unwrap like the tests do: a setup that fails should fail the test.
 #![allow(clippy::unwrap_used)]
 
-use dynaspark_core::{
-    KeyringResult, Password, PasswordChange, SecretStore, Settings, SettingsStore, SETTINGS_FILE,
-};
+use dynaspark_core::{PasswordChange, Settings, SettingsStore, SETTINGS_FILE};
 
-struct NoSecrets;
-
-impl SecretStore for NoSecrets {
-    fn get(&self, _: &str) -> KeyringResult<Option<Password>> {
-        Ok(None)
-    }
-    fn set(&self, _: &str, _: &Password) -> KeyringResult<()> {
-        Ok(())
-    }
-    fn delete(&self, _: &str) -> KeyringResult<()> {
-        Ok(())
-    }
-}
+mod support;
+use support::NoSecrets;
 
 fn open_with(
     bytes: &[u8],

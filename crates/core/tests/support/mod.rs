@@ -1,11 +1,15 @@
-//! What the SIGKILL tests share: a seeded generator, and one round of "start a writer
-//! test of this same binary in a child process, kill it at a random moment, return the
-//! lines it printed".
+//! What the integration tests share: a seeded generator and one SIGKILL round (start a
+//! writer test of this same binary in a child process, kill it at a random moment,
+//! return the lines it printed), a keyring that keeps nothing, and PNG's CRC-32.
+//! Each test crate uses some of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use dynaspark_core::{KeyringResult, Password, SecretStore};
 
 /// xorshift64: reproducible from the seed a failure prints.
 pub struct Rng(pub u64);
@@ -58,4 +62,35 @@ pub fn killed_after(
     child.kill().expect("SIGKILL");
     child.wait().expect("the killed writer is reaped");
     reader.join().expect("the reader thread")
+}
+
+/// A keyring that keeps nothing: for tests about the file, not the password.
+pub struct NoSecrets;
+
+impl SecretStore for NoSecrets {
+    fn get(&self, _: &str) -> KeyringResult<Option<Password>> {
+        Ok(None)
+    }
+    fn set(&self, _: &str, _: &Password) -> KeyringResult<()> {
+        Ok(())
+    }
+    fn delete(&self, _: &str) -> KeyringResult<()> {
+        Ok(())
+    }
+}
+
+/// CRC-32 as PNG chunks use it (for hand-made test images).
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }
