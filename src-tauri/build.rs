@@ -17,6 +17,7 @@ fn main() {
             "delete_message",
             "search_messages",
             "pick_image",
+            "paste_image",
             "import_image_paths",
             "send_message",
             "ask",

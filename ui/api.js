@@ -53,9 +53,13 @@ export const exportHistory = (ids, format) => invoke('export_history', { ids, fo
 /** Native open dialog for a JSON export. -> { conversations, messages, images, skipped } | null */
 export const importHistory = () => invoke('import_history');
 
+/** Native open dialog for an image. -> { image, preparation } | null */
 export const pickImage = () => invoke('pick_image');
+/** Attaches what the clipboard holds (pixels, else the first copied file), read by the
+ *  backend itself. -> { image, preparation, ignored } | null when it holds neither */
+export const pasteImage = () => invoke('paste_image');
 /** Attaches the first of the paths of a native drop (as `onFileDrop` gave them); any other
- *  path is refused with code 'not_dropped'. -> { image, ignored } */
+ *  path is refused with code 'not_dropped'. -> { image, preparation, ignored } */
 export const importImagePaths = (paths) => invoke('import_image_paths', { paths });
 
 /** Saves the question (starting a conversation when conversationId is null).

@@ -184,18 +184,57 @@ async function askFor(id) {
 
 async function attach() {
   try {
-    const image = await api.pickImage();
-    if (image) composer.setAttachment(image);
+    const attached = await api.pickImage();
+    if (attached) composer.setAttachment(attached.image, attached.preparation);
   } catch (e) {
     composer.showComposerError(errorText(e));
   }
 }
 
+/** Ctrl/Cmd+V that may be an image or a copied file: the backend reads the clipboard
+ *  itself (bytes never travel through the page) and attaches copied files first, else
+ *  pixels. `text` is what a plain paste would have inserted into `field`: put there when
+ *  the clipboard turns out to hold neither. */
+async function attachPasted(field = null, text = '') {
+  try {
+    const attached = await api.pasteImage();
+    if (attached) {
+      composer.setAttachment(attached.image, attached.preparation);
+      if (attached.ignored > 0) composer.showComposerError(t('composer.onlyFirst'), 'info');
+    } else if (text && editable(field)) {
+      field.focus();
+      document.execCommand('insertText', false, text); // keeps the field's undo history
+    } else {
+      composer.showComposerError(t('composer.pasteEmpty'), 'info');
+    }
+  } catch (e) {
+    composer.showComposerError(errorText(e));
+  }
+}
+
+/** WebKitGTK lists no clipboard types in a paste event, only its text. Plain text pastes
+ *  natively (wins over an image, as office apps copy both); no text, or only paths and
+ *  file URIs (as file managers copy files), asks the backend. */
+function pasted(e) {
+  if ($('[data-testid="settings-dialog"]').open || !editable(e.target)) return;
+  const text = e.clipboardData?.getData('text/plain') ?? '';
+  const lines = text.split(/\r?\n/).filter((l) => l.trim());
+  if (lines.length && !lines.every((l) => /^(file:\/\/|\/|[A-Za-z]:\\)/.test(l.trim()))) return;
+  e.preventDefault();
+  attachPasted(e.target, text);
+}
+
+const TEXT_INPUTS = ['text', 'search', 'url', 'password'];
+
+function editable(el) {
+  return el instanceof HTMLTextAreaElement || (el instanceof HTMLInputElement && TEXT_INPUTS.includes(el.type));
+}
+
 async function attachDropped(paths) {
   if (!paths.length) return;
   try {
-    const { image, ignored } = await api.importImagePaths(paths);
-    composer.setAttachment(image);
+    const { image, preparation, ignored } = await api.importImagePaths(paths);
+    composer.setAttachment(image, preparation);
     if (ignored > 0) composer.showComposerError(t('composer.onlyFirst'), 'info');
   } catch (e) {
     composer.showComposerError(errorText(e));
@@ -294,6 +333,10 @@ function shortcuts(e) {
   } else if (mod && !dialogOpen && key === 'o') {
     e.preventDefault();
     attach();
+  } else if (mod && !dialogOpen && key === 'v' && !editable(e.target)) {
+    // Outside a text field no paste event comes: ask the clipboard directly.
+    e.preventDefault();
+    attachPasted();
   } else if (mod && !dialogOpen && key === 'k') {
     e.preventDefault();
     focusSearch();
@@ -337,6 +380,7 @@ async function start() {
   $('[data-testid="settings-button"]').addEventListener('click', showSettings);
   $('[data-testid="message-list"]').addEventListener('click', links);
   document.addEventListener('keydown', shortcuts);
+  document.addEventListener('paste', pasted);
 
   const overlay = $('[data-testid="drop-overlay"]');
   await api.onFileDrop({

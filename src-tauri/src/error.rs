@@ -78,6 +78,16 @@ impl From<dynaspark_core::Error> for IpcError {
                     "Some settings need fixing before they can be saved.",
                 )
             },
+            // The person's file was refused (its type, its size, its pixels): an answer to
+            // give, not a failure of the app. Each has its own code for the UI.
+            e @ (dynaspark_core::Error::ImageTooLarge { .. }
+            | dynaspark_core::Error::ImageUnsupported { .. }
+            | dynaspark_core::Error::ImageDamaged { .. }
+            | dynaspark_core::Error::ImageTooBigToOpen { .. }
+            | dynaspark_core::Error::ImageCannotShrink { .. }) => {
+                tracing::info!(code = e.code(), error = %e, "image refused");
+                Self::new(e.code(), e.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "command failed");
                 Self::new(other.code(), other.to_string())
@@ -145,6 +155,57 @@ mod tests {
             serde_json::to_value(IpcError::from(dynaspark::Error::Cancelled)).unwrap(),
             json!({"code": "cancelled", "message": "Cancelled.", "retryable": true})
         );
+    }
+
+    #[test]
+    fn refused_images_keep_their_own_code_and_words() {
+        let e = dynaspark_core::Error::ImageUnsupported {
+            name: "IMG_4242.HEIC".into(),
+            what: "a HEIC image".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(IpcError::from(e)).unwrap(),
+            json!({
+                "code": "image_unsupported",
+                "message": "IMG_4242.HEIC, a HEIC image, is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP.",
+                "retryable": false
+            })
+        );
+        let why = || "a reason".to_owned();
+        let name = || "cat.png".to_owned();
+        for (e, code) in [
+            (
+                dynaspark_core::Error::ImageDamaged {
+                    name: name(),
+                    why: why(),
+                },
+                "image_damaged",
+            ),
+            (
+                dynaspark_core::Error::ImageTooBigToOpen {
+                    name: name(),
+                    why: why(),
+                },
+                "image_too_big_to_open",
+            ),
+            (
+                dynaspark_core::Error::ImageCannotShrink {
+                    name: name(),
+                    why: why(),
+                },
+                "image_cannot_shrink",
+            ),
+        ] {
+            let error = IpcError::from(e);
+            assert_eq!(
+                (error.code, error.message.as_str(), error.retryable),
+                (
+                    code,
+                    "cat.png, a reason, is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP.",
+                    false
+                )
+            );
+        }
     }
 
     #[test]

@@ -19,7 +19,9 @@ def wait_window(name, timeout=20):
         if out:
             return out.split()[-1]
         time.sleep(0.25)
-    raise AssertionError(f"no visible window named {name!r} after {timeout}s")
+    names = [xdotool("getwindowname", w, check=False)
+             for w in xdotool("search", "--onlyvisible", "--name", ".", check=False).split()]
+    raise AssertionError(f"no visible window named {name!r} after {timeout}s; visible: {names!r}")
 
 
 def choose_file_in_dialog(path, title="Attach an image"):
@@ -101,3 +103,15 @@ def screenshot_screen(path):
     )
     subprocess.run(["/usr/bin/python3", "-c", script, path], check=True, timeout=30)
     return path
+
+
+def set_clipboard(data, target):
+    """Puts `data` on the X clipboard as `target` (a MIME type): xclip takes the selection
+    and serves it from the background until another owner takes it."""
+    subprocess.run(["xclip", "-selection", "clipboard", "-t", target, "-i"], input=data, check=True, timeout=10)
+    deadline = time.time() + 10
+    while target not in subprocess.run(["xclip", "-selection", "clipboard", "-t", "TARGETS", "-o"],
+                                       capture_output=True, text=True).stdout:
+        if time.time() > deadline:
+            raise AssertionError(f"the clipboard does not offer {target}")
+        time.sleep(0.1)

@@ -8,12 +8,13 @@ import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import tempfile
 import time
 import unittest
 
-from desktop import choose_file_in_dialog, drag_files_onto_app
+from desktop import choose_file_in_dialog, drag_files_onto_app, set_clipboard
 from harness import FAKE, Harness
 from images import png
 from webdriver import KEYS
@@ -401,6 +402,79 @@ class DynasparkDesktop(unittest.TestCase):
         self.assertEqual(self.s.tid("open-logs-folder-result").text, "")
         self.h.screenshot("settings-open-logs")
         self.s.tid("settings-cancel").click()
+
+    def stored_png_size(self, sha256):
+        """Width and height of the image the library holds (and sent) under `sha256`."""
+        with open(os.path.join(self.h.data_dir, "images", f"{sha256}.png"), "rb") as f:
+            head = f.read(24)
+        return struct.unpack(">II", head[16:24])
+
+    def paste_into_composer(self):
+        box = self.s.tid("composer-input")
+        box.click()
+        box.send_keys(KEYS["ctrl"] + "v")
+
+    def test_14_paste_an_image_a_copied_file_or_text(self):
+        self.s.tid("new-conversation").click()
+        # Pixels, as a screenshot tool or a browser's "Copy image" leaves them: larger than
+        # the 2048 px default, so scaled down, and said so beside the size.
+        set_clipboard(png(3000, 1000, (20, 160, 90)), "image/png")
+        self.paste_into_composer()
+        chip = self.s.wait(lambda: self.s.tid("attachment-chip").displayed() and self.s.tid("attachment-chip"),
+                           timeout=20, what="the pasted image")
+        self.assertEqual(chip.find(".attachment-name").prop("textContent"), "Pasted image.png")
+        self.assertIn("scaled to 2048 × 683", self.s.tid("attachment-size").text)
+        self.assertEqual(self.s.tid("composer-input").prop("value"), "", "no text was pasted with it")
+        self.h.screenshot("paste-image")
+        self.fake.clear()
+        self.type_and_send("What did I paste?")
+        self.wait_messages("assistant", 1)
+        f = self.part(self.last_request(), "file")
+        self.assertEqual((f["content_type"], f["file_name"]), ("image/png", "Pasted%20image.png"))
+        self.assertEqual(self.stored_png_size(f["sha256"]), (2048, 683))
+
+        # A file copied in a file manager: the file itself is attached, by its name.
+        set_clipboard(f"file://{self.blue}\r\n".encode(), "text/uri-list")
+        self.paste_into_composer()
+        self.s.wait(lambda: self.s.tid("attachment-chip").displayed()
+                    and self.s.tid("attachment-chip").find(".attachment-name").prop("textContent") == "blue.png",
+                    timeout=20, what="the pasted file")
+        self.s.tid("attachment-remove").click()
+
+        # Text pastes as text, and attaches nothing.
+        set_clipboard("pasted words".encode(), "UTF8_STRING")
+        self.paste_into_composer()
+        self.s.wait(lambda: self.s.tid("composer-input").prop("value") == "pasted words", what="the pasted text")
+        self.assertFalse(self.s.tid("attachment-chip").displayed())
+        self.s.execute("document.querySelector('[data-testid=composer-input]').value = ''")
+
+    def test_15_image_limits_from_settings_apply_at_once(self):
+        self.open_settings()
+        self.assertEqual(self.s.tid("settings-image-max-side").prop("value"), "2048")
+        self.assertEqual(self.s.tid("settings-image-max-mb").prop("value"), "4")
+        self.assertFalse(self.s.tid("settings-image-keep-metadata").prop("checked"))
+        side = self.s.tid("settings-image-max-side")
+        side.clear()
+        side.send_keys("100")
+        self.s.tid("settings-save").click()
+        self.s.wait(lambda: "256 to 8192" in self.s.tid("settings-error-imageMaxSide").text, what="the range message")
+        self.s.execute("document.querySelector('[data-testid=settings-image-keep-metadata]').scrollIntoView({block: 'center'})")
+        self.h.screenshot("settings-images")
+        side.clear()
+        side.send_keys("600")
+        self.s.tid("settings-image-keep-metadata").click()
+        self.s.tid("settings-save").click()
+        self.s.wait(lambda: not self.s.tid("settings-dialog").displayed(), what="the dialog to close")
+        with open(os.path.join(self.h.data_dir, "settings.json")) as f:
+            saved = json.load(f)
+        self.assertEqual((saved["imageMaxSide"], saved["imageKeepMetadata"]), (600, True))
+
+        set_clipboard(png(3000, 1000, (20, 160, 90)), "image/png")
+        self.paste_into_composer()
+        self.s.wait(lambda: self.s.tid("attachment-chip").displayed()
+                    and "scaled to 600 × 200" in self.s.tid("attachment-size").text,
+                    timeout=20, what="the image scaled to the new limit")
+        self.s.tid("attachment-remove").click()
 
 
 if __name__ == "__main__":

@@ -47,6 +47,10 @@ class HeavyHistory(unittest.TestCase):
     def tearDownClass(cls):
         cls.h.close()
 
+    def setUp(self):
+        # A test that failed with a dialog open must not make the next one fail too.
+        self.s.execute("document.querySelectorAll('dialog[open]').forEach((d) => d.close())")
+
     # helpers -------------------------------------------------------------------
 
     def item(self, conversation_id):
@@ -132,7 +136,8 @@ class HeavyHistory(unittest.TestCase):
         # Results follow the typing: wait for the ones for the whole word typed so far.
         self.s.wait(lambda: self.s.execute(
             "const r = [...document.querySelectorAll('[data-testid=search-result]')];"
-            "return r.length === 1 && Number(r[0].dataset.messageId) === arguments[0]", self.marked),
+            "return document.querySelector('[data-testid=search-results]').dataset.query === arguments[1]"
+            " && r.length === 1 && Number(r[0].dataset.messageId) === arguments[0]", self.marked, MARKER[:5]),
             what="the one matching message")
         hit = self.s.tids("search-result")[0]
         self.assertEqual(hit.find("mark").prop("textContent").lower(), MARKER)
@@ -214,6 +219,9 @@ class HeavyHistory(unittest.TestCase):
         self.s.wait(lambda: self.item(conversation_id) is None, what="the deleted row to go")
         self.s = self.__class__.s = self.h.restart_app()
         self.s.tid("settings-button").click()
+        # The dialog opens once the settings have been read; a click before that finds
+        # the button inside a closed dialog.
+        self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")
         self.s.tid("settings-import").click()
         choose_file_in_dialog(out, title="Import conversations")
         self.s.wait(lambda: any("1" in t.text for t in self.s.tids("toast")), timeout=20, what="the import report")

@@ -46,16 +46,31 @@ export function focusInput() {
   input().focus();
 }
 
-export function setAttachment(image) {
+/** `preparation` (from the backend, when the image was just attached): what was done to
+ *  it before sending, said beside its size ("scaled down from 4000 × 3000"). */
+export function setAttachment(image, preparation = null) {
   attachment = image;
   const chip = $('[data-testid="attachment-chip"]');
   chip.hidden = !image;
   if (image) {
     $('[data-testid="attachment-thumb"]').src = imageUrl(image.file);
     chip.querySelector('.attachment-name').textContent = image.name;
-    chip.querySelector('.attachment-size').textContent = formatBytes(image.size);
+    const size = $('[data-testid="attachment-size"]');
+    size.textContent = [formatBytes(image.size), ...preparationNotes(preparation)].join(' · ');
+    size.title = preparation?.resized
+      ? t('composer.resizedTitle', { w: preparation.originalWidth, h: preparation.originalHeight, size: formatBytes(preparation.originalSize) })
+      : '';
     showComposerError(null);
   }
+}
+
+function preparationNotes(p) {
+  if (!p) return [];
+  const notes = [];
+  if (p.resized) notes.push(t('composer.resized', { w: p.width, h: p.height }));
+  else if (p.rotated) notes.push(t('composer.rotated'));
+  if (p.metadataRemoved) notes.push(t('composer.metadataRemoved'));
+  return notes;
 }
 
 /** A message under the composer: an error (`kind` 'error') or a note ('info'). */

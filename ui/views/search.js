@@ -72,13 +72,15 @@ async function run() {
   } catch (e) {
     answer = { hits: [], error: e };
   }
-  if (seq === sequence) show(answer.hits);
+  if (seq === sequence) show(answer.hits, query);
 }
 
-/** null: no query, the conversation list comes back. */
-function show(hits) {
+/** null: no query, the conversation list comes back. `query` is what the hits are for
+ *  (as `data-query` on the list: typing races its own results). */
+function show(hits, query = '') {
   const active = hits != null;
   results.hidden = !active;
+  results.dataset.query = query;
   conversations.hidden = active;
   selected = -1;
   cancelAnimationFrame(rest);

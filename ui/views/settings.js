@@ -18,6 +18,8 @@ let defaults = null;
  *  'keep' (or nothing saved), 'replace' (the field is open), 'remove'. */
 let password = { saved: false, storage: 'none', problem: null, intent: 'keep', probed: false };
 
+const MB = 1024 * 1024;
+
 /** onSave(settings); history: onExport(format), onImport(), onClear(), count() -> n. */
 export function initSettings({ onSave, onExport, onImport, onClear, count }) {
   field('export-markdown').addEventListener('click', () => onExport('markdown'));
@@ -184,13 +186,21 @@ function fill(s) {
   field('retry-max-wait').value = s.retryMaxWaitSecs;
   field('request-timeout').value = s.requestTimeoutSecs;
   field('max-prompt').value = s.maxPromptChars;
+  field('image-max-side').value = s.imageMaxSide;
+  field('image-max-mb').value = Math.round((s.imageMaxBytes / MB) * 100) / 100;
+  field('image-keep-metadata').checked = s.imageKeepMetadata;
   field('theme').value = s.theme;
 }
 
 function read() {
+  // What is not a number reaches the backend as 0, which its validation names.
   const num = (id) => {
     const v = field(id).value.trim();
     return /^\d+$/.test(v) ? Number(v) : 0;
+  };
+  const megabytes = (id) => {
+    const v = field(id).value.trim().replace(',', '.');
+    return /^\d*\.?\d+$/.test(v) ? Math.round(Number(v) * MB) : 0;
   };
   return {
     ...current,
@@ -204,6 +214,9 @@ function read() {
     retryMaxWaitSecs: num('retry-max-wait'),
     requestTimeoutSecs: num('request-timeout'),
     maxPromptChars: num('max-prompt'),
+    imageMaxSide: num('image-max-side'),
+    imageMaxBytes: megabytes('image-max-mb'),
+    imageKeepMetadata: field('image-keep-metadata').checked,
     theme: field('theme').value,
   };
 }

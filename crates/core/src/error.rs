@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use dynaspark::SUPPORTED_FORMATS;
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +27,25 @@ pub enum Error {
         size_mib: f64,
         limit_mib: u64,
     },
+
+    // Refusals of a file given as an image, each with its own code; all read
+    // "<name>, <why>, is not a supported image. Dynaspark accepts …".
+    /// A real image in a format the service does not take; `what` names it ("a HEIC image").
+    #[error("{name}, {what}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
+    ImageUnsupported { name: String, what: String },
+
+    /// A file of an accepted type that does not decode: damaged, cut short, without pixels.
+    #[error("{name}, {why}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
+    ImageDamaged { name: String, why: String },
+
+    /// More pixels than can be decoded safely (a decompression bomb), mostly judged from
+    /// the header before decoding.
+    #[error("{name}, {why}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
+    ImageTooBigToOpen { name: String, why: String },
+
+    /// Over the size limits even scaled down, or an animation that cannot be scaled here.
+    #[error("{name}, {why}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
+    ImageCannotShrink { name: String, why: String },
 
     #[error("The history was written by a newer Dynaspark Desktop (schema {version}); update the app to open it. The file was left as it is.")]
     NewerSchema { version: usize },
@@ -74,6 +95,10 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Image(e) => e.code().as_str(),
             Error::ImageTooLarge { .. } => "image_too_large",
+            Error::ImageUnsupported { .. } => "image_unsupported",
+            Error::ImageDamaged { .. } => "image_damaged",
+            Error::ImageTooBigToOpen { .. } => "image_too_big_to_open",
+            Error::ImageCannotShrink { .. } => "image_cannot_shrink",
             Error::NotFound { .. } => "not_found",
             Error::NewerSchema { .. } => "newer_schema",
             Error::MigrationFailed { .. } => "migration_failed",
@@ -81,6 +106,31 @@ impl Error {
             Error::NotAnExport { .. } => "not_an_export",
             Error::NewerExport { .. } => "newer_export",
             Error::MalformedExport { .. } => "malformed_export",
+        }
+    }
+
+    /// An image refusal naming the image as `shown` (an import names the file in the
+    /// export, not the name the person once gave the image); other errors unchanged.
+    pub(crate) fn naming_image(self, shown: &str) -> Self {
+        let name = shown.to_owned();
+        match self {
+            Error::Image(dynaspark::Error::NotAnImage { .. }) => {
+                dynaspark::Error::NotAnImage { name }.into()
+            }
+            Error::ImageTooLarge {
+                size_mib,
+                limit_mib,
+                ..
+            } => Error::ImageTooLarge {
+                name,
+                size_mib,
+                limit_mib,
+            },
+            Error::ImageUnsupported { what, .. } => Error::ImageUnsupported { name, what },
+            Error::ImageDamaged { why, .. } => Error::ImageDamaged { name, why },
+            Error::ImageTooBigToOpen { why, .. } => Error::ImageTooBigToOpen { name, why },
+            Error::ImageCannotShrink { why, .. } => Error::ImageCannotShrink { name, why },
+            other => other,
         }
     }
 

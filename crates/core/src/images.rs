@@ -168,7 +168,7 @@ impl ImageLibrary {
             .read_to_end(&mut head)
             .map_err(missing)?;
         let kind = dynaspark::sniff_image_type(&head)
-            .ok_or_else(|| dynaspark::unsupported(name, &head))?;
+            .ok_or_else(|| preparation::unsupported(name, &head))?;
         Ok(StoredImage {
             file: file.to_owned(),
             name: kind.corrected_name(name),
@@ -352,10 +352,11 @@ mod tests {
         let err = lib
             .import_rgba("Pasted.png", 4, 4, vec![0; 10], &ImageOptions::default())
             .unwrap_err();
-        assert_eq!(err.code(), "not_an_image");
-        assert!(err
-            .to_string()
-            .starts_with("Pasted.png, pixels that do not fill 4 × 4,"));
+        assert_eq!(err.code(), "image_damaged");
+        assert_eq!(
+            err.to_string(),
+            "Pasted.png, pixels that do not fill 4 × 4, is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP."
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use dynaspark::{
 use serde::{Deserialize, Serialize};
 
 use crate::files::{move_aside, write_atomic};
+use crate::images::{ImageOptions, MAX_IMAGE_BYTES};
 use crate::secrets::Password;
 use crate::{Error, Result};
 
@@ -159,6 +160,12 @@ pub struct Settings {
     /// The longest wait a rate-limited server may ask for (`Retry-After`) that is
     /// waited out; a longer one is shown to the person instead.
     pub retry_max_wait_secs: u64,
+    /// Images larger than this many pixels on their long side are scaled down to it.
+    pub image_max_side: u32,
+    /// Images heavier than this many bytes are re-encoded, then scaled down until they fit.
+    pub image_max_bytes: u64,
+    /// Keep EXIF, XMP and other metadata (place, camera, date) in what is sent.
+    pub image_keep_metadata: bool,
     pub theme: Theme,
 }
 
@@ -175,6 +182,9 @@ impl Default for Settings {
             max_prompt_chars: 20_000,
             retry_attempts: RetryPolicy::default().max_attempts,
             retry_max_wait_secs: RetryPolicy::default().max_retry_after.as_secs(),
+            image_max_side: ImageOptions::DEFAULT_MAX_SIDE,
+            image_max_bytes: ImageOptions::DEFAULT_MAX_BYTES,
+            image_keep_metadata: false,
             theme: Theme::System,
         }
     }
@@ -270,6 +280,8 @@ const REQUEST_RANGE: (u64, u64) = (10, 1800);
 const PROMPT_RANGE: (usize, usize) = (200, 2_000_000);
 const ATTEMPTS_RANGE: (u32, u32) = (1, 10);
 const RETRY_WAIT_RANGE: (u64, u64) = (0, 600);
+const IMAGE_SIDE_RANGE: (u32, u32) = (256, 8192);
+const IMAGE_BYTES_RANGE: (u64, u64) = (256 * 1024, MAX_IMAGE_BYTES);
 
 impl Settings {
     /// Checks every field; an empty list means the settings can be saved.
@@ -344,6 +356,25 @@ impl Settings {
                 ),
             );
         }
+        if !(IMAGE_SIDE_RANGE.0..=IMAGE_SIDE_RANGE.1).contains(&self.image_max_side) {
+            fail(
+                "imageMaxSide",
+                format!(
+                    "The longest side of images must be {} to {} pixels.",
+                    IMAGE_SIDE_RANGE.0, IMAGE_SIDE_RANGE.1
+                ),
+            );
+        }
+        if !(IMAGE_BYTES_RANGE.0..=IMAGE_BYTES_RANGE.1).contains(&self.image_max_bytes) {
+            fail(
+                "imageMaxBytes",
+                format!(
+                    "The size limit of images must be {} KB to {} MB.",
+                    IMAGE_BYTES_RANGE.0 / 1024,
+                    IMAGE_BYTES_RANGE.1 / (1024 * 1024)
+                ),
+            );
+        }
         errors
     }
 
@@ -385,6 +416,15 @@ impl Settings {
             opt(p.password.expose()).as_deref(),
         )
         .map(Some)
+    }
+
+    /// How attached images are prepared (see [`ImageOptions`]).
+    pub fn image_options(&self) -> ImageOptions {
+        ImageOptions {
+            max_bytes: self.image_max_bytes,
+            max_side: self.image_max_side,
+            keep_metadata: self.image_keep_metadata,
+        }
     }
 
     /// The client configuration; `endpoint_override` (from `DYNASPARK_ENDPOINT`) wins.
@@ -514,6 +554,8 @@ impl Settings {
             "maxPromptChars" => self.max_prompt_chars = d.max_prompt_chars,
             "retryAttempts" => self.retry_attempts = d.retry_attempts,
             "retryMaxWaitSecs" => self.retry_max_wait_secs = d.retry_max_wait_secs,
+            "imageMaxSide" => self.image_max_side = d.image_max_side,
+            "imageMaxBytes" => self.image_max_bytes = d.image_max_bytes,
             _ => {}
         }
         *self = std::mem::take(self).normalized();
@@ -584,6 +626,8 @@ mod tests {
             connect_timeout_secs: 0,
             request_timeout_secs: 5,
             max_prompt_chars: 10,
+            image_max_side: 100,
+            image_max_bytes: 30 * 1024 * 1024,
             ..Settings::default()
         };
         let fields: Vec<&str> = s.validate().iter().map(|e| e.field).collect();
@@ -595,9 +639,36 @@ mod tests {
                 "proxy",
                 "connectTimeoutSecs",
                 "requestTimeoutSecs",
-                "maxPromptChars"
+                "maxPromptChars",
+                "imageMaxSide",
+                "imageMaxBytes"
             ]
         );
+    }
+
+    #[test]
+    fn image_settings_become_the_preparation_options() {
+        let defaults = Settings::default();
+        assert_eq!(defaults.image_options(), ImageOptions::default());
+        let s = Settings {
+            image_max_side: 1024,
+            image_max_bytes: 1024 * 1024,
+            image_keep_metadata: true,
+            ..Settings::default()
+        };
+        assert_eq!(
+            s.image_options(),
+            ImageOptions {
+                max_side: 1024,
+                max_bytes: 1024 * 1024,
+                keep_metadata: true
+            }
+        );
+        // A file from before these settings existed gets the defaults, silently.
+        let (old, repairs) =
+            Settings::from_entries(json!({ "theme": "dark" }).as_object().unwrap());
+        assert_eq!(old.image_options(), ImageOptions::default());
+        assert!(repairs.is_empty(), "{repairs:?}");
     }
 
     #[test]
@@ -779,7 +850,8 @@ mod tests {
             "endpoint": s.endpoint, "model": s.model, "models": s.models,
             "proxy": { "url": "http://h:3128", "username": "u", "password": "from-the-page" },
             "connectTimeoutSecs": 10, "requestTimeoutSecs": 100, "maxPromptChars": 1000,
-            "retryAttempts": 3, "retryMaxWaitSecs": 60, "theme": "dark"
+            "retryAttempts": 3, "retryMaxWaitSecs": 60, "imageMaxSide": 2048,
+            "imageMaxBytes": 4194304, "imageKeepMetadata": false, "theme": "dark"
         }))
         .unwrap();
         assert!(back.proxy.password.is_empty());

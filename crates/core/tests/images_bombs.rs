@@ -43,8 +43,8 @@ fn png_claiming(width: u32, height: u32, colour_type: u8) -> Vec<u8> {
     png
 }
 
-/// Attaches `bytes` and expects a refusal, quickly and without the pixels' memory.
-fn assert_refused_cheaply(name: &str, bytes: Vec<u8>, says: &str) {
+/// Attaches `bytes` and expects a refusal with `code`, quickly and without the pixels' memory.
+fn assert_refused_cheaply(name: &str, bytes: Vec<u8>, code: &str, says: &str) {
     let dir = tempfile::tempdir().unwrap();
     let lib = ImageLibrary::new(dir.path().join("images"));
     let before = peak_memory();
@@ -57,7 +57,7 @@ fn assert_refused_cheaply(name: &str, bytes: Vec<u8>, says: &str) {
         .zip(peak_memory())
         .map(|(before, after)| after - before);
     println!("{name}: refused in {took:?}, peak memory grew {grew:?} bytes: {err}");
-    assert_eq!(err.code(), "not_an_image", "{err}");
+    assert_eq!(err.code(), code, "{err}");
     assert!(err.to_string().contains(says), "{err}");
     assert!(
         err.to_string()
@@ -76,6 +76,7 @@ fn a_png_claiming_100000_by_100000_pixels_is_refused_from_its_header() {
     assert_refused_cheaply(
         "bomb.png",
         png_claiming(100_000, 100_000, 2),
+        "image_too_big_to_open",
         "bomb.png, at 100000 × 100000 pixels (more than can be opened safely: up to 20000 pixels a side and 512 MiB of pixels),",
     );
 }
@@ -86,6 +87,7 @@ fn a_png_within_the_side_limit_but_too_large_in_memory_is_refused() {
     assert_refused_cheaply(
         "wide.png",
         png_claiming(20_000, 20_000, 6),
+        "image_too_big_to_open",
         "at 20000 × 20000 pixels",
     );
 }
@@ -102,7 +104,12 @@ fn a_jpeg_claiming_65000_by_65000_pixels_is_refused() {
         .expect("a baseline frame header");
     jpeg[sof + 5..sof + 7].copy_from_slice(&65_000u16.to_be_bytes());
     jpeg[sof + 7..sof + 9].copy_from_slice(&65_000u16.to_be_bytes());
-    assert_refused_cheaply("bomb.jpg", jpeg, "at 65000 × 65000 pixels");
+    assert_refused_cheaply(
+        "bomb.jpg",
+        jpeg,
+        "image_too_big_to_open",
+        "at 65000 × 65000 pixels",
+    );
 }
 
 #[test]
@@ -112,7 +119,12 @@ fn a_gif_with_a_65535_pixel_screen_is_refused() {
         image::ImageFormat::Gif,
     );
     gif[6..10].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
-    assert_refused_cheaply("bomb.gif", gif, "at 65535 × 65535 pixels");
+    assert_refused_cheaply(
+        "bomb.gif",
+        gif,
+        "image_too_big_to_open",
+        "at 65535 × 65535 pixels",
+    );
 }
 
 #[test]
@@ -125,7 +137,12 @@ fn a_webp_claiming_16383_by_16383_pixels_is_refused() {
     // VP8L header: 0x2F, then 14 bits of width - 1 and 14 bits of height - 1 (LSB first).
     let bits: u32 = 16382 | (16382 << 14) | (1 << 28);
     webp[21..25].copy_from_slice(&bits.to_le_bytes());
-    assert_refused_cheaply("bomb.webp", webp, "at 16383 × 16383 pixels");
+    assert_refused_cheaply(
+        "bomb.webp",
+        webp,
+        "image_too_big_to_open",
+        "at 16383 × 16383 pixels",
+    );
 }
 
 #[test]
@@ -144,6 +161,7 @@ fn an_animation_of_too_many_large_frames_is_refused_before_decoding() {
     assert_refused_cheaply(
         "long.gif",
         gif,
+        "image_cannot_shrink",
         "long.gif, an animation of 2000 frames at 2100 × 100 pixels (too much to scale down here),",
     );
 }

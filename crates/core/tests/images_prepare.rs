@@ -364,6 +364,43 @@ fn a_limit_in_bytes_alone_holds_by_scaling_further() {
 }
 
 #[test]
+fn an_image_that_stays_over_the_limit_scaled_down_is_refused() {
+    // A colour profile is carried into every re-encoding, whatever the size of the pixels:
+    // 1.2 MB of one (random, so it does not compress) keeps a PNG over 1 MiB at any size.
+    let mut seed = 0x2545_f491_u32;
+    let mut profile: Vec<u8> = (0..1_200_000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed.to_le_bytes()[0]
+        })
+        .collect();
+    profile[16..20].copy_from_slice(b"RGB ");
+    let image = quarters(300, 200);
+    let mut png = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+    encoder.set_icc_profile(profile).unwrap();
+    encoder
+        .write_image(image.as_raw(), 300, 200, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    let tight = ImageOptions {
+        max_bytes: 1024 * 1024,
+        ..ImageOptions::default()
+    };
+    let (_dir, lib) = library();
+    let err = lib
+        .import_bytes_with("profiled.png", png, &tight)
+        .unwrap_err();
+    assert_eq!(err.code(), "image_cannot_shrink", "{err}");
+    assert_eq!(
+        err.to_string(),
+        "profiled.png, which stays over 1 MiB even when scaled down, is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP."
+    );
+    assert!(!lib.dir().exists(), "nothing was stored");
+}
+
+#[test]
 fn oversized_images_keep_their_type_except_an_opaque_webp() {
     let wide = |alpha: bool| {
         let rgb = quarters(2100, 60);
@@ -514,13 +551,42 @@ fn formats_the_service_does_not_take_are_refused_naming_the_accepted_ones() {
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes).unwrap();
         let err = lib.import_file(&path).unwrap_err();
-        assert_eq!(err.code(), "not_an_image", "{name}");
+        assert_eq!(err.code(), "image_unsupported", "{name}");
         assert_eq!(
             err.to_string(),
             format!("{name}, {what}, is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP.")
         );
     }
     assert!(!lib.dir().exists() || std::fs::read_dir(lib.dir()).unwrap().count() == 0);
+}
+
+#[test]
+fn files_that_are_no_image_at_all_are_not_an_image_even_when_recognised() {
+    let (_dir, lib) = library();
+    for (name, bytes, what) in [
+        ("report.png", &b"%PDF-1.7\n%\xE2\xE3"[..], "a PDF document"),
+        (
+            "clip.jpg",
+            b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2mp41",
+            "a video",
+        ),
+    ] {
+        let err = lib.import_bytes(name, bytes.to_vec()).unwrap_err();
+        assert_eq!(err.code(), "not_an_image", "{name}");
+        assert_eq!(
+            err.to_string(),
+            format!("{name}, {what}, is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP.")
+        );
+    }
+    // Bytes that say nothing, named as an image type the service does not take.
+    let err = lib
+        .import_bytes("shot.bmp", b"garbage".to_vec())
+        .unwrap_err();
+    assert_eq!(err.code(), "image_unsupported");
+    assert_eq!(
+        err.to_string(),
+        "shot.bmp, an image of type BMP, is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP."
+    );
 }
 
 #[test]
@@ -544,7 +610,7 @@ fn a_renamed_non_image_is_refused() {
     let err = lib
         .import_bytes("cut.jpg", b"\xFF\xD8\xFF\xE0\0\x10JFIF\0".to_vec())
         .unwrap_err();
-    assert_eq!(err.code(), "not_an_image");
+    assert_eq!(err.code(), "image_damaged");
     assert_eq!(
         err.to_string(),
         "cut.jpg, a damaged or incomplete JPEG file, is not a supported image. Dynaspark accepts JPEG, PNG, GIF or WebP."
@@ -695,7 +761,7 @@ fn an_animated_png_over_the_limits_is_refused_not_flattened() {
     let err = lib
         .import_bytes_with("spin.png", apng.clone(), &small)
         .unwrap_err();
-    assert_eq!(err.code(), "not_an_image");
+    assert_eq!(err.code(), "image_cannot_shrink");
     assert!(
         err.to_string()
             .starts_with("spin.png, an animated PNG larger than 64 pixels or 4 MiB"),

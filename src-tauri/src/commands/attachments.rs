@@ -1,10 +1,11 @@
-//! Getting an image into the composer: the native file dialog or dropped paths. Bytes never
-//! travel through JS; the image is checked by magic bytes and copied into the library.
-//! Only paths that Rust itself got from the dialog or a native drop are read.
+//! Getting an image into the composer: the native file dialog, dropped paths or the
+//! clipboard. Bytes never travel through JS; the image is checked by magic bytes, prepared
+//! with the image settings (size limits, metadata) and copied into the library. Only paths
+//! that Rust itself got from the dialog, a native drop or the clipboard are read.
 
 use std::path::PathBuf;
 
-use dynaspark_core::StoredImage;
+use dynaspark_core::Attached;
 use serde::Serialize;
 use tauri::{Runtime, State};
 
@@ -17,7 +18,7 @@ use crate::AppState;
 pub async fn pick_image<R: Runtime>(
     window: tauri::Window<R>,
     state: State<'_, AppState>,
-) -> IpcResult<Option<StoredImage>> {
+) -> IpcResult<Option<Attached>> {
     // Async dialog: a blocking one on the main thread deadlocks, GTK runs there.
     let picked = rfd::AsyncFileDialog::new()
         .set_title("Attach an image")
@@ -39,7 +40,8 @@ pub async fn pick_image<R: Runtime>(
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Imported {
-    image: StoredImage,
+    #[serde(flatten)]
+    attached: Attached,
     /// Paths dropped beside the one attached (one image per question).
     ignored: usize,
 }
@@ -66,15 +68,110 @@ pub async fn import_image_paths(
             "Only files dropped on the window or chosen with Attach can be attached.",
         ));
     }
-    let image = import(&state, first).await?;
+    let attached = import(&state, first).await?;
     Ok(Imported {
-        image,
+        attached,
         ignored: paths.len() - 1,
     })
 }
 
-async fn import(state: &AppState, path: PathBuf) -> IpcResult<StoredImage> {
+/// Attaches what the clipboard holds (Ctrl/Cmd+V): the first of copied files (a file
+/// manager's Copy), else a copied image (a screenshot, an image copied in a browser or an
+/// editor). Rust reads the clipboard itself, so the page names no file here either. `None`
+/// when the clipboard holds neither.
+#[tauri::command]
+pub async fn paste_image(state: State<'_, AppState>) -> IpcResult<Option<Imported>> {
     let images = state.images.clone();
-    let result = tauri::async_runtime::spawn_blocking(move || images.import_file(&path)).await?;
+    let options = state.settings.get().image_options();
+    let pasted = tauri::async_runtime::spawn_blocking(move || -> IpcResult<Option<Imported>> {
+        let Some(content) = clipboard::read()? else {
+            return Ok(None);
+        };
+        let (attached, ignored) = match content {
+            clipboard::Content::Pixels {
+                width,
+                height,
+                rgba,
+            } => {
+                tracing::info!(width, height, "image pasted");
+                (
+                    images.import_rgba("Pasted image.png", width, height, rgba, &options)?,
+                    0,
+                )
+            }
+            clipboard::Content::Files(paths) => {
+                tracing::info!(count = paths.len(), "files pasted");
+                (
+                    images.import_file_with(&paths[0], &options)?,
+                    paths.len() - 1,
+                )
+            }
+        };
+        Ok(Some(Imported { attached, ignored }))
+    })
+    .await??;
+    Ok(pasted)
+}
+
+async fn import(state: &AppState, path: PathBuf) -> IpcResult<Attached> {
+    let images = state.images.clone();
+    let options = state.settings.get().image_options();
+    let result =
+        tauri::async_runtime::spawn_blocking(move || images.import_file_with(&path, &options))
+            .await?;
     Ok(result?)
+}
+
+/// The system clipboard, read with arboard on a blocking thread.
+mod clipboard {
+    use std::path::PathBuf;
+
+    use crate::error::{IpcError, IpcResult};
+
+    pub enum Content {
+        Pixels {
+            width: u32,
+            height: u32,
+            rgba: Vec<u8>,
+        },
+        Files(Vec<PathBuf>),
+    }
+
+    /// Copied files first (a file manager's Copy; the file keeps its name and type), then
+    /// pixels. `None` when there is neither.
+    pub fn read() -> IpcResult<Option<Content>> {
+        let mut board = arboard::Clipboard::new().map_err(unavailable)?;
+        match board.get().file_list() {
+            Ok(paths) if !paths.is_empty() => return Ok(Some(Content::Files(paths))),
+            Ok(_) => {}
+            // An owner without a file list may answer with what it has, in its own type.
+            Err(e) => tracing::debug!(error = %e, "no file list on the clipboard"),
+        }
+        match board.get_image() {
+            Ok(image) => {
+                // Sizes past u32 fail the pixel count check of the library.
+                let side = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+                Ok(Some(Content::Pixels {
+                    width: side(image.width),
+                    height: side(image.height),
+                    rgba: image.bytes.into_owned(),
+                }))
+            }
+            Err(arboard::Error::ContentNotAvailable | arboard::Error::ConversionFailure) => {
+                Ok(None)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn unavailable(e: arboard::Error) -> IpcError {
+        tracing::warn!(error = %e, "clipboard unreadable");
+        IpcError {
+            details: Some(e.to_string()),
+            ..IpcError::new(
+                "clipboard_unavailable",
+                "The clipboard could not be read. Copy the image again, or attach it with the button or by dropping it on the window.",
+            )
+        }
+    }
 }

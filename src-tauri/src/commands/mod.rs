@@ -31,6 +31,7 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
         messages::delete_message,
         messages::search_messages,
         attachments::pick_image,
+        attachments::paste_image,
         attachments::import_image_paths,
         chat::send_message,
         chat::ask,

@@ -222,14 +222,8 @@ impl<'a> ImageRestorer<'a> {
         let stored = self
             .images
             .import_bytes(&name, bytes)
-            .map_err(|e| match e {
-                // Name the file in the export, not the name the person once gave the image.
-                Error::Image(dynaspark::Error::NotAnImage { .. }) => dynaspark::Error::NotAnImage {
-                    name: shown.clone(),
-                }
-                .into(),
-                other => other,
-            })?;
+            // Name the file in the export, not the name the person once gave the image.
+            .map_err(|e| e.naming_image(&shown))?;
         if !image.sha256.is_empty() && !stored.file.starts_with(&image.sha256) {
             tracing::warn!(path = %shown, "image content differs from the export's checksum; imported as it is now");
         }
@@ -315,6 +309,15 @@ mod tests {
         assert_eq!(err.code(), "not_an_image");
         assert!(err.to_string().contains("x-images/cat.png is not"), "{err}");
         assert_eq!(to.history.count().unwrap(), 0);
+
+        // A damaged picture is named by its path in the export too.
+        std::fs::write(dir.path().join("x-images/cat.png"), &PNG[..PNG.len() - 20]).unwrap();
+        let err = to.import(&src).unwrap_err();
+        assert_eq!(err.code(), "image_damaged");
+        assert!(
+            err.to_string().contains("x-images/cat.png, a damaged"),
+            "{err}"
+        );
 
         std::fs::write(dir.path().join("x-images/cat.png"), PNG).unwrap();
         let report = to.import(&src).unwrap();

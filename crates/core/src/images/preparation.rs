@@ -138,7 +138,7 @@ pub(crate) fn prepare(name: &str, bytes: Vec<u8>, options: &ImageOptions) -> Res
     let started = Instant::now();
     let options = options.clamped();
     let Some(kind) = dynaspark::sniff_image_type(&bytes) else {
-        return Err(dynaspark::unsupported(name, &bytes).into());
+        return Err(unsupported(name, &bytes));
     };
     let (width, height, orientation) = {
         let mut decoder = open(kind, &bytes).map_err(|e| damaged(name, kind, &e))?;
@@ -176,15 +176,15 @@ pub(crate) fn prepare(name: &str, bytes: Vec<u8>, options: &ImageOptions) -> Res
 
     let prepared = if frames > 1 && too_big {
         if kind != ImageType::Gif {
-            return Err(refused(
-                name,
-                format!(
+            return Err(Error::ImageCannotShrink {
+                name: name.to_owned(),
+                why: format!(
                     "an animated {} larger than {} pixels or {} (it cannot be made smaller here without losing the animation)",
                     kind.label(),
                     options.max_side,
                     mib(options.max_bytes)
                 ),
-            ));
+            });
         }
         scale_animated_gif(name, &bytes, &options, has_metadata, report)?
     } else if frames == 1
@@ -260,10 +260,10 @@ pub(crate) fn prepare_pixels(
     let size = u64::from(width) * u64::from(height) * 4;
     check_pixels(&name, kind, width, height, size)?;
     let Some(buffer) = image::RgbaImage::from_raw(width, height, rgba) else {
-        return Err(refused(
-            &name,
-            format!("pixels that do not fill {width} × {height}"),
-        ));
+        return Err(Error::ImageDamaged {
+            name,
+            why: format!("pixels that do not fill {width} × {height}"),
+        });
     };
     let mut image = DynamicImage::ImageRgba8(buffer);
     if is_opaque(&image) {
@@ -323,37 +323,28 @@ fn reencode(
         exif
     });
     let (width, height) = (image.width(), image.height());
-    let mut long_side = width.max(height).min(options.max_side);
-    for _ in 0..SHRINK_ATTEMPTS {
-        let (w, h) = fit(width, height, long_side);
+    let fitted = shrink_until_fits(name, options, (width, height), |w, h| {
         let scaled = if (w, h) == (width, height) {
             Cow::Borrowed(image)
         } else {
             Cow::Owned(downscale(image, w, h))
         };
-        let bytes = encode(out_kind, &scaled, icc.as_deref(), exif.as_deref())
-            .map_err(|e| damaged(name, kind, &e))?;
-        if bytes.len() as u64 <= options.max_bytes {
-            return Ok(Prepared {
-                kind: out_kind,
-                bytes,
-                report: Preparation {
-                    width: w,
-                    height: h,
-                    resized: (w, h) != (width, height),
-                    rotated: source.rotated,
-                    metadata_removed: source.had_metadata && !options.keep_metadata,
-                    reencoded: true,
-                    ..report
-                },
-            });
-        }
-        long_side = shrunk(w.max(h), bytes.len() as u64, options.max_bytes);
-        if long_side < MIN_SIDE {
-            break;
-        }
-    }
-    Err(cannot_shrink(name, options))
+        encode(out_kind, &scaled, icc.as_deref(), exif.as_deref())
+            .map_err(|e| damaged(name, kind, &e))
+    })?;
+    Ok(Prepared {
+        kind: out_kind,
+        bytes: fitted.bytes,
+        report: Preparation {
+            width: fitted.width,
+            height: fitted.height,
+            resized: fitted.resized,
+            rotated: source.rotated,
+            metadata_removed: source.had_metadata && !options.keep_metadata,
+            reencoded: true,
+            ..report
+        },
+    })
 }
 
 /// Scales every frame of an animated GIF and encodes them again, one frame at a time.
@@ -368,37 +359,74 @@ fn scale_animated_gif(
     let (width, height, frames) = (report.width, report.height, report.frames);
     let pixels = u64::from(width) * u64::from(height) * u64::from(frames);
     if pixels > MAX_ANIMATION_PIXELS {
-        return Err(refused(
-            name,
-            format!(
+        return Err(Error::ImageCannotShrink {
+            name: name.to_owned(),
+            why: format!(
                 "an animation of {frames} frames at {width} × {height} pixels (too much to scale down here)"
             ),
-        ));
+        });
     }
+    let fitted = shrink_until_fits(name, options, (width, height), |w, h| {
+        encode_scaled_gif(bytes, w, h).map_err(|e| damaged(name, kind, &e))
+    })?;
+    Ok(Prepared {
+        kind,
+        bytes: fitted.bytes,
+        report: Preparation {
+            width: fitted.width,
+            height: fitted.height,
+            resized: fitted.resized,
+            metadata_removed: had_metadata && !options.keep_metadata,
+            reencoded: true,
+            ..report
+        },
+    })
+}
+
+/// What [`shrink_until_fits`] encoded, and at which size.
+struct Fitted {
+    bytes: Vec<u8>,
+    width: u32,
+    height: u32,
+    /// Smaller than the size given.
+    resized: bool,
+}
+
+/// Encodes an image of `size` (width, height) with `encode_at(width, height)`, first at
+/// its size capped to `options.max_side` on the long side, then, while the bytes are over
+/// `options.max_bytes`, smaller (keeping the aspect ratio) a few times, never below
+/// [`MIN_SIDE`]. An error of `encode_at` ends it; still too heavy at the end: refused.
+fn shrink_until_fits(
+    name: &str,
+    options: &ImageOptions,
+    size: (u32, u32),
+    mut encode_at: impl FnMut(u32, u32) -> Result<Vec<u8>>,
+) -> Result<Fitted> {
+    let (width, height) = size;
     let mut long_side = width.max(height).min(options.max_side);
     for _ in 0..SHRINK_ATTEMPTS {
         let (w, h) = fit(width, height, long_side);
-        let encoded = encode_scaled_gif(bytes, w, h).map_err(|e| damaged(name, kind, &e))?;
-        if encoded.len() as u64 <= options.max_bytes {
-            return Ok(Prepared {
-                kind,
-                bytes: encoded,
-                report: Preparation {
-                    width: w,
-                    height: h,
-                    resized: (w, h) != (width, height),
-                    metadata_removed: had_metadata && !options.keep_metadata,
-                    reencoded: true,
-                    ..report
-                },
+        let bytes = encode_at(w, h)?;
+        if bytes.len() as u64 <= options.max_bytes {
+            return Ok(Fitted {
+                bytes,
+                width: w,
+                height: h,
+                resized: (w, h) != size,
             });
         }
-        long_side = shrunk(w.max(h), encoded.len() as u64, options.max_bytes);
+        long_side = shrunk(w.max(h), bytes.len() as u64, options.max_bytes);
         if long_side < MIN_SIDE {
             break;
         }
     }
-    Err(cannot_shrink(name, options))
+    Err(Error::ImageCannotShrink {
+        name: name.to_owned(),
+        why: format!(
+            "which stays over {} even when scaled down",
+            mib(options.max_bytes)
+        ),
+    })
 }
 
 fn encode_scaled_gif(bytes: &[u8], w: u32, h: u32) -> image::ImageResult<Vec<u8>> {
@@ -562,56 +590,56 @@ fn strict_limits() -> Limits {
 /// Refuses, from the header alone, images too large to decode safely.
 fn check_pixels(name: &str, kind: ImageType, width: u32, height: u32, bytes: u64) -> Result<()> {
     if width == 0 || height == 0 {
-        return Err(refused(
-            name,
-            format!("a damaged {} file (it has no pixels)", kind.label()),
-        ));
+        return Err(Error::ImageDamaged {
+            name: name.to_owned(),
+            why: format!("a damaged {} file (it has no pixels)", kind.label()),
+        });
     }
     if width > MAX_DECODED_SIDE || height > MAX_DECODED_SIDE || bytes > MAX_DECODED_BYTES {
-        return Err(refused(
-            name,
-            format!(
+        return Err(Error::ImageTooBigToOpen {
+            name: name.to_owned(),
+            why: format!(
                 "at {width} × {height} pixels (more than can be opened safely: up to {MAX_DECODED_SIDE} pixels a side and {} of pixels)",
                 mib(MAX_DECODED_BYTES)
             ),
-        ));
+        });
     }
     Ok(())
 }
 
-/// The refusal of an image for a reason: "<name>, <why>, is not a supported image. …".
-// The crate's error type has no variant of its own for these yet; `not_an_image` is the code.
-fn refused(name: &str, why: String) -> Error {
-    dynaspark::Error::NotAnImage {
-        name: format!("{name}, {why},"),
+/// The refusal of bytes that are not an accepted type: `image_unsupported` when they are an
+/// image in another format (named: "a HEIC image"), else `not_an_image` (text, a PDF, a
+/// video, bytes nothing is known of).
+pub(super) fn unsupported(name: &str, bytes: &[u8]) -> Error {
+    /// What `describe_unsupported` recognises that is not an image at all.
+    const NOT_IMAGES: [&str; 2] = ["a video", "a PDF document"];
+    match dynaspark::describe_unsupported(name, bytes) {
+        Some(what) if !NOT_IMAGES.contains(&what.as_str()) => Error::ImageUnsupported {
+            name: name.to_owned(),
+            what,
+        },
+        _ => dynaspark::unsupported(name, bytes).into(),
     }
-    .into()
 }
 
+/// A decoding (or encoding) failure: too many pixels for the limits, or a damaged file.
 fn damaged(name: &str, kind: ImageType, error: &ImageError) -> Error {
     match error {
-        ImageError::Limits(_) => refused(
-            name,
-            format!(
+        ImageError::Limits(_) => Error::ImageTooBigToOpen {
+            name: name.to_owned(),
+            why: format!(
                 "an image too large to open safely (up to {MAX_DECODED_SIDE} pixels a side and {} of pixels)",
                 mib(MAX_DECODED_BYTES)
             ),
-        ),
+        },
         _ => {
             tracing::warn!(error = %error, "image could not be decoded");
-            refused(name, format!("a damaged or incomplete {} file", kind.label()))
+            Error::ImageDamaged {
+                name: name.to_owned(),
+                why: format!("a damaged or incomplete {} file", kind.label()),
+            }
         }
     }
-}
-
-fn cannot_shrink(name: &str, options: &ImageOptions) -> Error {
-    refused(
-        name,
-        format!(
-            "which stays over {} even when scaled down",
-            mib(options.max_bytes)
-        ),
-    )
 }
 
 fn mib(bytes: u64) -> String {
