@@ -24,6 +24,8 @@ test-deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	# cargo deny reads the crates of every platform; a build fetched only this one's.
+	$(CARGO) fetch --locked
 	$(CARGO) deny --offline check licenses bans sources
 
 ## Under a session bus with an unlocked gnome-keyring (the real keyring tests), with
