@@ -24,6 +24,7 @@ pub use images::{
 };
 pub use markdown::{render_markdown, RENDERER_VERSION};
 pub use secrets::{Keyring, KeyringError, KeyringResult, Password, SecretStore, KEYRING_SERVICE};
+pub use settings::store::settings_to_keep;
 pub use settings::store::{
     KeyringStatus, Notice, PasswordChange, PasswordStorage, SettingsStore, SettingsView,
 };

@@ -11,7 +11,7 @@ use crate::error::map_response;
 use crate::network::{transport_error, Phase};
 use crate::progress::UploadReporter;
 use crate::upload::Payload;
-use crate::{retry, ClientConfig, Error, Image, Progress, USER_AGENT};
+use crate::{retry, ClientConfig, ConnectionFault, Error, Image, Progress, USER_AGENT};
 
 /// Largest answer body read into memory; Dynaspark answers are a few KiB.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -166,9 +166,36 @@ impl Client {
         let finished = reporter.finished();
         let result = match response {
             Ok(response) => self.read_answer(response).await,
-            Err(e) => Err(transport_error(&self.config, &e, Phase::Sending)),
+            Err(e) => Err(self
+                .explain_socks_hang_up(transport_error(&self.config, &e, Phase::Sending))
+                .await),
         };
         (result, finished)
+    }
+
+    /// A SOCKS5 handshake cut short while credentials are set: the proxy is asked once
+    /// more whether it refuses them, so a wrong password reads as one (and is not retried)
+    /// rather than as a proxy that hung up.
+    async fn explain_socks_hang_up(&self, error: Error) -> Error {
+        let (
+            Error::Proxy {
+                fault: ConnectionFault::Handshake,
+                detail,
+                ..
+            },
+            Some(proxy),
+        ) = (&error, &self.config.proxy)
+        else {
+            return error;
+        };
+        match crate::proxy_check::socks_refusal(proxy, self.config.timeouts.connect).await {
+            Some(why) => Error::ProxyAuth {
+                proxy: proxy.display_url(),
+                credentials_sent: true,
+                detail: format!("{why}\n{detail}"),
+            },
+            None => error,
+        }
     }
 
     async fn read_answer(&self, response: reqwest::Response) -> Result<String, Error> {

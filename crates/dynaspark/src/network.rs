@@ -73,6 +73,15 @@ pub(crate) fn transport_error(config: &ClientConfig, e: &reqwest::Error, phase: 
 }
 
 /// 407 on a CONNECT tunnel, or a SOCKS5 server refusing (or demanding) credentials.
+///
+/// Not a SOCKS5 server that hangs up on wrong credentials instead of answering with the
+/// RFC 1929 failure status (pproxy does): reqwest (hyper-util's SOCKS connector) reports
+/// that as `error connecting to socks proxy: SOCKS error: io error during SOCKS
+/// handshake`, the same words, and the same hidden `UnexpectedEof`, as a hang-up right
+/// after the greeting, which is what a server that is not SOCKS5 does. The chain does
+/// not say at which step, so that stays [`ConnectionFault::Handshake`], whose words name
+/// the user name and password too; "Test connection" tells the two apart with a
+/// handshake of its own.
 fn is_proxy_auth_failure(lower_chain: &str) -> bool {
     [
         "proxy authorization required",
@@ -183,6 +192,15 @@ mod tests {
         assert!(!is_proxy_auth_failure(
             "tcp connect error: connection refused"
         ));
+    }
+
+    #[test]
+    fn a_socks_hang_up_is_not_taken_for_refused_credentials() {
+        // What reqwest says when pproxy hangs up on a wrong SOCKS5 password, and also when
+        // a server hangs up right after the greeting: the chain cannot tell them apart.
+        let chain = "error sending request for url (http://127.0.0.1:9/): client error (Connect): \
+                     error connecting to socks proxy: SOCKS error: io error during SOCKS handshake";
+        assert!(!is_proxy_auth_failure(&chain.to_ascii_lowercase()));
     }
 
     #[test]

@@ -68,6 +68,18 @@ impl ProxyConfig {
         self.username.is_some()
     }
 
+    /// A SOCKS5 proxy (`socks5://` or `socks5h://`), not an HTTP one.
+    pub(crate) fn is_socks(&self) -> bool {
+        self.url.scheme().starts_with("socks")
+    }
+
+    /// User name and password to send (an empty password when only a user is set).
+    /// For the SOCKS5 check only; never log them.
+    pub(crate) fn credentials(&self) -> Option<(&str, &str)> {
+        let user = self.username.as_deref()?;
+        Some((user, self.password.as_deref().unwrap_or_default()))
+    }
+
     /// The same proxy with no credentials, to learn whether it asks for them.
     pub(crate) fn without_credentials(&self) -> Self {
         Self {
@@ -211,6 +223,23 @@ mod tests {
         // No password, nothing to hide.
         let p = ProxyConfig::new("http://h:3128", None, None).unwrap();
         assert_eq!(p.redact("same text"), "same text");
+    }
+
+    #[test]
+    fn socks_proxies_and_their_credentials_are_told_apart() {
+        let p = ProxyConfig::new("socks5h://h:1080", Some("bob"), None).unwrap();
+        assert!(p.is_socks());
+        assert_eq!(p.credentials(), Some(("bob", "")));
+        let p = ProxyConfig::new("socks5://bob:pw@h:1080", None, None).unwrap();
+        assert!(p.is_socks());
+        assert_eq!(p.credentials(), Some(("bob", "pw")));
+        assert_eq!(p.without_credentials().credentials(), None);
+        for raw in ["http://h:3128", "https://h:443"] {
+            assert!(
+                !ProxyConfig::new(raw, None, None).unwrap().is_socks(),
+                "{raw}"
+            );
+        }
     }
 
     #[test]

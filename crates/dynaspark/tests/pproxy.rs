@@ -158,10 +158,22 @@ async fn questions_go_through_pproxy_with_the_right_password_only() {
     )
     .await
     .unwrap_err();
-    // pproxy hangs up on bad SOCKS credentials rather than saying so.
+    // pproxy hangs up on bad SOCKS credentials rather than saying so, and reqwest reports
+    // that exactly as it reports a hang-up right after the greeting (a server that is not
+    // SOCKS5): "io error during SOCKS handshake", the step not said. The client then asks
+    // the proxy itself, once, and calls it what it is.
+    assert_eq!(err.code(), ErrorCode::ProxyAuth, "{err}");
+    assert!(err.to_string().contains("refused the credentials"), "{err}");
+    let details = err.details().unwrap();
     assert!(
-        matches!(err.code(), ErrorCode::ProxyAuth | ErrorCode::Proxy),
-        "{err}"
+        details.contains("hung up as soon as the user name and password were sent"),
+        "{details}"
+    );
+    assert!(
+        details.ends_with(
+            "error connecting to socks proxy: SOCKS error: io error during SOCKS handshake"
+        ),
+        "{details}"
     );
     assert!(!format!("{err} {err:?} {:?}", err.details()).contains("wrong-secret"));
     eprintln!(
@@ -195,6 +207,45 @@ async fn questions_go_through_pproxy_with_the_right_password_only() {
         .await;
     assert!(r.credentials_refused && !r.service_answered, "{r:?}");
     assert!(r.message.contains("the proxy refused the credentials"));
+
+    // SOCKS5: pproxy hangs up on a wrong password; the check's own handshake says so.
+    for scheme in ["socks5", "socks5h"] {
+        let url = proxy.url(scheme);
+        let r = client(&server, &url, Some(USER), Some("wrong-secret"))
+            .test_proxy()
+            .await;
+        assert!(
+            r.reached && r.asked_for_credentials && r.credentials_refused,
+            "{r:?}"
+        );
+        assert!(!r.service_answered && r.status.is_none(), "{r:?}");
+        assert_eq!(
+            r.message,
+            format!(
+                "The proxy {url} was reached. It asks for a user name and password: the proxy refused the credentials. Dynaspark was not tried."
+            )
+        );
+        assert!(!format!("{r:?}").contains("wrong-secret"));
+        let r = client(&server, &url, Some(USER), Some(PASSWORD))
+            .test_proxy()
+            .await;
+        assert!(
+            r.asked_for_credentials && !r.credentials_refused && r.service_answered,
+            "{r:?}"
+        );
+        assert_eq!(r.status, Some(200));
+        // Without credentials it hangs up on the greeting as well.
+        let r = client(&server, &url, None, None).test_proxy().await;
+        assert!(
+            r.asked_for_credentials && !r.credentials_refused && !r.service_answered,
+            "{r:?}"
+        );
+        assert!(
+            r.message
+                .contains("It asks for a user name and password, and none are set."),
+            "{r:?}"
+        );
+    }
 
     proxy.child.kill().await.unwrap();
 }

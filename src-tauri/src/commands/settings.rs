@@ -1,7 +1,7 @@
 //! Reading and saving settings; saving validates and applies them without a restart.
 //! The proxy password only ever comes in (`proxyPassword`), never goes out.
 
-use dynaspark_core::{KeyringStatus, PasswordChange, Settings, SettingsView};
+use dynaspark_core::{settings_to_keep, KeyringStatus, PasswordChange, Settings, SettingsView};
 use tauri::State;
 
 use crate::error::IpcResult;
@@ -45,7 +45,8 @@ pub async fn test_proxy(
     proxy_password: Option<PasswordChange>,
 ) -> IpcResult<dynaspark::ProxyReport> {
     let saved = state.settings.get().proxy.password;
-    let settings = settings_to_test(settings, proxy_password.unwrap_or_default(), saved);
+    // The same rule a save follows, so the test tries the password a save would keep.
+    let settings = settings_to_keep(settings, proxy_password.unwrap_or_default(), &saved);
     let errors = settings.validate();
     if !errors.is_empty() {
         return Err(dynaspark_core::Error::InvalidSettings(errors).into());
@@ -62,27 +63,4 @@ pub async fn test_proxy(
         "proxy tested"
     );
     Ok(report)
-}
-
-/// The form's settings with the password a save would keep: the replacement, else one
-/// typed into the URL, else (unless removed) the saved one while a proxy and user are set.
-fn settings_to_test(
-    settings: Settings,
-    change: PasswordChange,
-    saved: dynaspark_core::Password,
-) -> Settings {
-    let mut settings = settings;
-    // As in a save: only `change` or the URL give a password.
-    settings.proxy.password = Default::default();
-    let mut settings = settings.normalized();
-    let typed_in_url = std::mem::take(&mut settings.proxy.password);
-    let has_proxy_and_user = !settings.proxy.url.is_empty() && !settings.proxy.username.is_empty();
-    settings.proxy.password = match change {
-        PasswordChange::Replace { password } if !password.is_empty() => password,
-        _ if !typed_in_url.is_empty() => typed_in_url,
-        PasswordChange::Remove => Default::default(),
-        _ if has_proxy_and_user => saved,
-        _ => Default::default(),
-    };
-    settings
 }

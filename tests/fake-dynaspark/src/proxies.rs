@@ -1,5 +1,7 @@
 //! Minimal forward proxies for proxy tests: HTTP (absolute-form and CONNECT, optional
-//! Basic auth, optionally read case-sensitively) and SOCKS5 (no auth or user/password).
+//! Basic auth, optionally read case-sensitively, its own 502 when a plain-HTTP target
+//! cannot be reached) and SOCKS5 (no auth or user/password; refusing with a status, or
+//! by hanging up as pproxy does).
 //! Loopback only; they count what they relay and keep the request heads they received.
 
 use std::net::SocketAddr;
@@ -182,7 +184,16 @@ async fn http_session(
     } else {
         format!("{host}:80")
     };
-    let mut upstream = TcpStream::connect(&host).await?;
+    let Ok(mut upstream) = TcpStream::connect(&host).await else {
+        // As squid, nginx and most forward proxies do: the proxy's own 502 page.
+        reader
+            .get_mut()
+            .write_all(
+                b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 46\r\nConnection: close\r\n\r\n<html><body>Upstream unreachable</body></html>",
+            )
+            .await?;
+        return Ok(());
+    };
     c.relayed.fetch_add(1, Ordering::SeqCst);
     let mut out = format!("{method} {path} {version}\r\n");
     for line in &head[1..] {
@@ -200,7 +211,19 @@ async fn http_session(
 
 impl Socks5Proxy {
     pub async fn start(auth: Option<ProxyAuth>) -> Self {
-        let (addr, counters) = serve(auth, socks_session).await;
+        let (addr, counters) =
+            serve(auth, |conn, auth, c| socks_session(conn, auth, c, false)).await;
+        Self { addr, counters }
+    }
+
+    /// Like [`Socks5Proxy::start`] with credentials, but refusing as pproxy does: it hangs
+    /// up on a wrong user name or password (no RFC 1929 failure status), and on a greeting
+    /// that does not offer user/password (no `0xFF` method).
+    pub async fn start_hanging_up(auth: ProxyAuth) -> Self {
+        let (addr, counters) = serve(Some(auth), |conn, auth, c| {
+            socks_session(conn, auth, c, true)
+        })
+        .await;
         Self { addr, counters }
     }
 }
@@ -209,6 +232,7 @@ async fn socks_session(
     mut conn: TcpStream,
     auth: Option<ProxyAuth>,
     c: Arc<Counters>,
+    hang_up: bool,
 ) -> std::io::Result<()> {
     // Greeting: VER NMETHODS METHODS...
     let mut hdr = [0u8; 2];
@@ -218,7 +242,9 @@ async fn socks_session(
     let wanted = if auth.is_some() { 0x02 } else { 0x00 };
     if hdr[0] != 5 || !methods.contains(&wanted) {
         c.refused.fetch_add(1, Ordering::SeqCst);
-        conn.write_all(&[5, 0xFF]).await?;
+        if !hang_up {
+            conn.write_all(&[5, 0xFF]).await?;
+        }
         return Ok(());
     }
     conn.write_all(&[5, wanted]).await?;
@@ -234,7 +260,9 @@ async fn socks_session(
         conn.read_exact(&mut pass).await?;
         if user != auth.username.as_bytes() || pass != auth.password.as_bytes() {
             c.refused.fetch_add(1, Ordering::SeqCst);
-            conn.write_all(&[1, 1]).await?;
+            if !hang_up {
+                conn.write_all(&[1, 1]).await?;
+            }
             return Ok(());
         }
         conn.write_all(&[1, 0]).await?;

@@ -42,6 +42,33 @@ pub enum PasswordChange {
     Remove,
 }
 
+/// The settings a save of `settings` with `change` would keep: normalized, with the
+/// proxy password decided by the one rule `SettingsStore::save` and "Test connection"
+/// share. `settings.proxy.password` is ignored; the password is, in order:
+/// 1. the replacement in `change`, when it is not empty;
+/// 2. else one typed into the proxy URL (`http://user:password@host:port`);
+/// 3. else none, when `change` removes it;
+/// 4. else `saved` (the password kept now), while there is a usable proxy address and a
+///    user to send it for;
+/// 5. else none.
+pub fn settings_to_keep(settings: Settings, change: PasswordChange, saved: &Password) -> Settings {
+    let mut settings = settings;
+    // Only `change` or the URL give a password; one in the struct is ignored.
+    settings.proxy.password = Password::default();
+    let mut settings = settings.normalized();
+    let typed_in_url = std::mem::take(&mut settings.proxy.password);
+    let has_proxy_and_user =
+        proxy_account(&settings.proxy).is_some() && !settings.proxy.username.is_empty();
+    settings.proxy.password = match change {
+        PasswordChange::Replace { password } if !password.is_empty() => password,
+        _ if !typed_in_url.is_empty() => typed_in_url,
+        PasswordChange::Remove => Password::default(),
+        _ if has_proxy_and_user => saved.clone(),
+        _ => Password::default(),
+    };
+    settings
+}
+
 /// Something the person should know about from loading the settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notice {
@@ -205,21 +232,8 @@ impl SettingsStore {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let before = self.live().clone();
-        let mut settings = settings;
-        // Only `change` or the URL give a password; one in the struct is ignored.
-        settings.proxy.password = Password::default();
-        let mut settings = settings.normalized();
-        let typed_in_url = std::mem::take(&mut settings.proxy.password);
+        let settings = settings_to_keep(settings, change, &before.settings.proxy.password);
         let account = proxy_account(&settings.proxy);
-        let has_user = !settings.proxy.username.is_empty();
-        settings.proxy.password = match change {
-            PasswordChange::Replace { password } if !password.is_empty() => password,
-            _ if !typed_in_url.is_empty() => typed_in_url,
-            PasswordChange::Remove => Password::default(),
-            // Kept while there is a proxy with a user to send it for.
-            _ if account.is_some() && has_user => before.settings.proxy.password.clone(),
-            _ => Password::default(),
-        };
         settings.save(&self.inner.path)?;
         let (storage, keyring_problem) =
             self.store_password(&before, account.as_deref(), &settings.proxy.password);
@@ -365,4 +379,76 @@ pub(crate) fn proxy_account(proxy: &ProxySettings) -> Option<String> {
     let host = url.host_str().filter(|h| !h.is_empty())?;
     let port = url.port_or_known_default()?;
     Some(format!("proxy:{}@{host}:{port}", proxy.username))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(url: &str, username: &str, in_struct: &str) -> Settings {
+        let mut s = Settings::default();
+        s.proxy.url = url.into();
+        s.proxy.username = username.into();
+        s.proxy.password = in_struct.into();
+        s
+    }
+
+    fn replace(p: &str) -> PasswordChange {
+        PasswordChange::Replace { password: p.into() }
+    }
+
+    #[test]
+    fn the_password_a_save_keeps_follows_one_table() {
+        use PasswordChange::{Keep, Remove};
+        let saved = Password::from("saved-pw");
+        // (proxy URL, user, password in the struct, change, password kept)
+        let table: Vec<(&str, &str, &str, PasswordChange, &str)> = vec![
+            // A replacement wins over everything.
+            ("http://h:3128", "bob", "", replace("new-pw"), "new-pw"),
+            ("http://b:in-url@h:1", "", "", replace("new-pw"), "new-pw"),
+            ("", "", "", replace("new-pw"), "new-pw"),
+            // An empty replacement counts as none: then the URL, else the saved one.
+            ("http://h:3128", "bob", "", replace(""), "saved-pw"),
+            ("http://b:in-url@h:1", "", "", replace(""), "in-url"),
+            // One typed into the URL wins over keep and remove.
+            ("http://b:in-url@h:1", "", "", Keep, "in-url"),
+            ("http://b:in-url@h:1", "", "", Remove, "in-url"),
+            // Remove removes.
+            ("http://h:3128", "bob", "", Remove, ""),
+            // Keep keeps the saved one while there is a proxy and a user to send it for.
+            ("http://h:3128", "bob", "", Keep, "saved-pw"),
+            (" socks5h://h:1080 ", " bob ", "", Keep, "saved-pw"),
+            ("http://h:3128", "", "", Keep, ""),
+            ("http://h:3128", "   ", "", Keep, ""),
+            ("", "bob", "", Keep, ""),
+            ("not a url", "bob", "", Keep, ""),
+            ("socks5://h", "bob", "", Keep, ""),
+            // A password in the struct is never taken.
+            ("http://h:3128", "bob", "from-the-page", Keep, "saved-pw"),
+            ("http://h:3128", "bob", "from-the-page", Remove, ""),
+            ("", "", "from-the-page", Keep, ""),
+        ];
+        for (url, user, in_struct, change, want) in table {
+            let case = format!("{url:?} {user:?} {in_struct:?} {change:?}");
+            let kept = settings_to_keep(form(url, user, in_struct), change, &saved);
+            assert_eq!(kept.proxy.password.expose(), want, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_kept_settings_are_normalized_with_the_url_credentials_moved_out() {
+        let kept = settings_to_keep(
+            form(" http://bob:in-url@h:3128 ", "", ""),
+            PasswordChange::Keep,
+            &Password::default(),
+        );
+        assert_eq!(kept.proxy.url, "http://h:3128");
+        assert_eq!(kept.proxy.username, "bob");
+        assert_eq!(kept.proxy.password.expose(), "in-url");
+        let plain = form("", "", "");
+        assert_eq!(
+            settings_to_keep(plain.clone(), PasswordChange::Keep, &Password::from("x")),
+            plain.normalized()
+        );
+    }
 }
