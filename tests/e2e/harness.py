@@ -110,7 +110,12 @@ class Harness:
         return self.start_app()
 
     def screenshot(self, name):
+        """After two animation frames: a picture taken at once can show the frame before
+        the last change (seen under load)."""
         path = os.path.join(OUT, f"{name}.png")
+        self.session.execute_async(
+            "const done = arguments[arguments.length - 1];"
+            "requestAnimationFrame(() => requestAnimationFrame(() => done(true)))")
         self.session.screenshot(path)
         return path
 

@@ -57,6 +57,10 @@ class DynasparkDesktop(unittest.TestCase):
             cls.proxy_proc.stdout.close()
         shutil.rmtree(cls.bin, ignore_errors=True)
 
+    def setUp(self):
+        # A test that failed with a dialog open must not make the next one fail too.
+        self.s.execute("document.querySelectorAll('dialog[open]').forEach((d) => d.close())")
+
     # helpers -------------------------------------------------------------------
 
     def messages(self, role=None):
@@ -364,6 +368,7 @@ class DynasparkDesktop(unittest.TestCase):
         self.assertIn("refused the credentials", said)
         self.assertIn("was reached", said)
         self.assertNotIn("wrong-pass", said)
+        self.s.execute("document.querySelector('[data-testid=settings-proxy-test-result]').scrollIntoView({block: 'center'})")
         self.h.screenshot("proxy-test-refused")
         password.clear()
         password.send_keys("right-pass")
@@ -371,6 +376,7 @@ class DynasparkDesktop(unittest.TestCase):
         said = self.s.wait(lambda: "accepted them" in result.text and result.text, timeout=30,
                            what="the second test result")
         self.assertIn("Dynaspark answered through it", said)
+        self.s.execute("document.querySelector('[data-testid=settings-proxy-test-result]').scrollIntoView({block: 'center'})")
         self.h.screenshot("proxy-test-accepted")
         # Testing saves nothing.
         self.s.tid("settings-cancel").click()
@@ -397,9 +403,11 @@ class DynasparkDesktop(unittest.TestCase):
                 return None
             with open(self.opened) as f:
                 return f.read().splitlines()
-        self.s.wait(opened, timeout=20, what="the opener to be called")
+        # A failure to open says so beside the button: waited for too, to be reported.
+        result = self.s.tid("open-logs-folder-result")
+        self.s.wait(lambda: opened() or result.text, timeout=20, what="the opener to be called")
+        self.assertEqual(result.text, "")
         self.assertEqual(opened(), [logs])
-        self.assertEqual(self.s.tid("open-logs-folder-result").text, "")
         self.h.screenshot("settings-open-logs")
         self.s.tid("settings-cancel").click()
 
@@ -415,6 +423,11 @@ class DynasparkDesktop(unittest.TestCase):
         box.send_keys(KEYS["ctrl"] + "v")
 
     def test_14_paste_an_image_a_copied_file_or_text(self):
+        # Back to the defaults: earlier tests left a proxy that refuses everything.
+        self.open_settings()
+        self.s.tid("settings-reset").click()
+        self.s.tid("settings-save").click()
+        self.s.wait(lambda: not self.s.tid("settings-dialog").displayed(), what="the dialog to close")
         self.s.tid("new-conversation").click()
         # Pixels, as a screenshot tool or a browser's "Copy image" leaves them: larger than
         # the 2048 px default, so scaled down, and said so beside the size.
