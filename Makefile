@@ -5,8 +5,11 @@ CARGO ?= cargo
 # python3-gi (the drag-and-drop source) belongs to the system Python.
 PYTHON ?= /usr/bin/python3
 XVFB = xvfb-run -a -s "-screen 0 1600x900x24"
+# tauri-cli from npm (a prebuilt binary, seconds to install), pinned to the tauri crate's version.
+TAURI_CLI_VERSION = 2.12.5
+TAURI = $(CURDIR)/target/tools-node/node_modules/.bin/tauri
 
-.PHONY: run test deps test-deps lint unit e2e fake screenshots bench-history
+.PHONY: run test deps test-deps lint unit e2e fake screenshots bench-history icons bundle test-bundle
 
 run: deps
 	$(CARGO) run -p dynaspark-desktop
@@ -53,3 +56,25 @@ screenshots: test-deps
 bench-history: test-deps
 	$(CARGO) build --locked --release -p dynaspark-desktop -p fake-dynaspark -p history-gen
 	$(XVFB) $(PYTHON) bench/history_bench.py $(BENCH_ARGS)
+
+$(TAURI):
+	@bash scripts/deps.sh --bundle
+	npm install --prefix target/tools-node --no-audit --no-fund --silent @tauri-apps/cli@$(TAURI_CLI_VERSION)
+
+## Every icon size Tauri needs (Windows, macOS, Linux) from the one source, icons/icon.svg.
+icons: $(TAURI)
+	rm -rf target/icons
+	$(TAURI) icon icons/icon.svg -o target/icons
+	cp target/icons/32x32.png target/icons/64x64.png target/icons/128x128.png \
+	  target/icons/128x128@2x.png target/icons/icon.png target/icons/icon.icns target/icons/icon.ico icons/
+
+## The Linux installer (.deb) in target/release/bundle/deb/. The other systems' formats
+## (and AppImage) need tools downloaded at bundle time: the release workflow builds them.
+bundle: deps $(TAURI)
+	cd src-tauri && $(TAURI) build --bundles deb
+
+## Installs the .deb on this machine (apt-get, as root or through sudo), starts the
+## installed app under Xvfb from its menu entry, checks it, and removes the package.
+test-bundle: bundle test-deps
+	$(CARGO) build --locked -p fake-dynaspark
+	$(XVFB) $(PYTHON) tests/bundle/test_deb.py

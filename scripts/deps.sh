@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what building (and, with --test, testing) Dynaspark Desktop needs on
+# Installs what building (with --test, testing; with --bundle, packaging) Dynaspark Desktop needs on
 # Debian/Ubuntu: system packages via apt-get (as root, else sudo), and tauri-driver
 # via cargo. Idempotent: only what is missing is installed.
 set -euo pipefail
@@ -10,11 +10,18 @@ BUILD_PKGS=(libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appind
 # python3-venv: a venv for pproxy, a third-party proxy the client is tested through.
 TEST_PKGS=(xvfb webkit2gtk-driver xdotool xclip python3-gi gir1.2-gtk-3.0 xauth gnome-keyring dbus python3-venv)
 
+# npm: tauri-cli for `make bundle` and `make icons`; libglib2.0-bin (gio): the bundle
+# test starts the installed app from its menu entry.
+BUNDLE_PKGS=(libglib2.0-bin)
+command -v npm >/dev/null || BUNDLE_PKGS+=(npm)
+
 want=("${BUILD_PKGS[@]}")
 with_tests=0
 if [[ "${1:-}" == "--test" ]]; then
   want+=("${TEST_PKGS[@]}")
   with_tests=1
+elif [[ "${1:-}" == "--bundle" ]]; then
+  want+=("${BUNDLE_PKGS[@]}")
 fi
 
 missing=()
