@@ -8,7 +8,8 @@ BUILD_PKGS=(libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appind
   libxdo-dev libssl-dev pkg-config build-essential)
 # gnome-keyring and dbus: the keyring tests (a Secret Service under dbus-run-session);
 # python3-venv: a venv for pproxy, a third-party proxy the client is tested through.
-TEST_PKGS=(xvfb webkit2gtk-driver xdotool xclip python3-gi gir1.2-gtk-3.0 xauth gnome-keyring dbus python3-venv)
+# python3-cryptography: the updater tests sign update artifacts (tests/e2e/update_server.py).
+TEST_PKGS=(xvfb webkit2gtk-driver xdotool xclip python3-gi gir1.2-gtk-3.0 xauth gnome-keyring dbus python3-venv python3-cryptography)
 
 # npm: tauri-cli for `make bundle` and `make icons`; libglib2.0-bin (gio): the bundle
 # test starts the installed app from its menu entry.

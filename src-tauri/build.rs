@@ -29,6 +29,8 @@ fn main() {
             "open_logs_folder",
             "export_history",
             "import_history",
+            "check_for_update",
+            "install_update",
         ]),
     ))
     .expect("failed to run tauri-build");

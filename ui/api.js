@@ -97,6 +97,22 @@ export const checkKeyring = () => invoke('check_keyring');
 export const testProxy = ({ proxyPassword = null, ...settings }) =>
   invoke('test_proxy', { settings, proxyPassword });
 
+/** The start-up update check; the backend skips it when the setting is off (and in a debug
+ *  build without DYNASPARK_UPDATE_ENDPOINT), and never rejects: a failure is logged only.
+ *  -> { status: 'skipped' | 'upToDate' | 'failed' } |
+ *     { status: 'available', version, currentVersion, notes, date } (notes: plain text) */
+export const checkForUpdate = () => invoke('check_for_update');
+/** Downloads the update the check found, installs it only if its signature verifies with
+ *  the app's key, then the app restarts. `onEvent` gets
+ *  { type: 'progress', downloaded, total } (total: bytes or null) | { type: 'installing' } |
+ *  { type: 'restarting' }. Rejects with { code, message }: 'update_signature_invalid',
+ *  'update_download_failed' (retryable), 'update_not_installable', 'update_install_failed', … */
+export function installUpdate(onEvent) {
+  const channel = new tauri.core.Channel();
+  channel.onmessage = onEvent;
+  return invoke('install_update', { onEvent: channel });
+}
+
 /** Shows the app's logs folder in the file manager. */
 export const openLogsFolder = () => invoke('open_logs_folder');
 

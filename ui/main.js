@@ -11,6 +11,7 @@ import * as composer from './views/composer.js';
 import { initSearch, focusSearch } from './views/search.js';
 import { initSettings, openSettings, closeSettings, showErrors } from './views/settings.js';
 import { toast } from './views/toasts.js';
+import { initUpdates } from './views/update.js';
 
 const UNDO_MS = 8000;
 
@@ -399,6 +400,7 @@ async function start() {
   composer.focusInput();
   document.body.dataset.ready = 'true';
   window.__dsMarks.ready = now();
+  initUpdates(); // in the background, once the window is usable
 }
 
 start().catch((e) => {

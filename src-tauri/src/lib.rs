@@ -82,7 +82,9 @@ pub(crate) fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(drops::Drops::default())
+        .manage(commands::UpdateState::default())
         .register_asynchronous_uri_scheme_protocol(image_protocol::SCHEME, image_protocol::handle)
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::DragDrop(drop) = event {

@@ -166,6 +166,9 @@ pub struct Settings {
     pub image_max_bytes: u64,
     /// Keep EXIF, XMP and other metadata (place, camera, date) in what is sent.
     pub image_keep_metadata: bool,
+    /// Ask the update server at start whether a newer version exists (nothing is
+    /// downloaded or installed without the person's consent).
+    pub check_for_updates: bool,
     pub theme: Theme,
 }
 
@@ -185,6 +188,7 @@ impl Default for Settings {
             image_max_side: ImageOptions::DEFAULT_MAX_SIDE,
             image_max_bytes: ImageOptions::DEFAULT_MAX_BYTES,
             image_keep_metadata: false,
+            check_for_updates: true,
             theme: Theme::System,
         }
     }
@@ -672,6 +676,26 @@ mod tests {
     }
 
     #[test]
+    fn updates_are_checked_unless_turned_off() {
+        assert!(Settings::default().check_for_updates);
+        // A file from before this setting existed checks, silently.
+        let (old, repairs) =
+            Settings::from_entries(json!({ "theme": "dark" }).as_object().unwrap());
+        assert!(old.check_for_updates);
+        assert!(repairs.is_empty(), "{repairs:?}");
+        let (off, repairs) =
+            Settings::from_entries(json!({ "checkForUpdates": false }).as_object().unwrap());
+        assert!(!off.check_for_updates);
+        assert!(repairs.is_empty(), "{repairs:?}");
+        assert_eq!(off.to_entries()["checkForUpdates"], json!(false));
+        // Not a boolean: back to the default, and said so.
+        let (bad, repairs) =
+            Settings::from_entries(json!({ "checkForUpdates": "no" }).as_object().unwrap());
+        assert!(bad.check_for_updates);
+        assert_eq!(repairs.len(), 1, "{repairs:?}");
+    }
+
+    #[test]
     fn proxy_credentials_without_address_are_refused() {
         let s = Settings {
             proxy: ProxySettings {
@@ -851,7 +875,8 @@ mod tests {
             "proxy": { "url": "http://h:3128", "username": "u", "password": "from-the-page" },
             "connectTimeoutSecs": 10, "requestTimeoutSecs": 100, "maxPromptChars": 1000,
             "retryAttempts": 3, "retryMaxWaitSecs": 60, "imageMaxSide": 2048,
-            "imageMaxBytes": 4194304, "imageKeepMetadata": false, "theme": "dark"
+            "imageMaxBytes": 4194304, "imageKeepMetadata": false, "checkForUpdates": true,
+            "theme": "dark"
         }))
         .unwrap();
         assert!(back.proxy.password.is_empty());

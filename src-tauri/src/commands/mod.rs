@@ -9,6 +9,9 @@ mod system;
 #[cfg(test)]
 mod tests;
 mod transfer;
+mod updates;
+
+pub use updates::UpdateState;
 
 use tauri::ipc::Invoke;
 use tauri::Runtime;
@@ -42,5 +45,7 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
         settings::test_proxy,
         transfer::export_history,
         transfer::import_history,
+        updates::check_for_update,
+        updates::install_update,
     ]
 }
