@@ -81,7 +81,6 @@ pub fn run() {
 pub(crate) fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
-        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(drops::Drops::default())
         .manage(commands::UpdateState::default())

@@ -1,9 +1,10 @@
 //! About the app itself, opening links in the system browser, and the logs folder in the
-//! file manager.
+//! file manager, through the system's opener (`open`: xdg-open and its kin on Linux,
+//! `open` on macOS, ShellExecute on Windows). tauri-plugin-opener did the same and
+//! brought zbus along (1.3 MB of the binary) for a feature we do not use.
 
 use serde::Serialize;
-use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_opener::OpenerExt as _;
+use tauri::State;
 
 use crate::error::{IpcError, IpcResult};
 use crate::state::Notice;
@@ -18,6 +19,10 @@ pub struct AppInfo {
     endpoint_override: Option<String>,
     notices: Vec<Notice>,
     platform: &'static str,
+    /// The system locale from the environment ("ru_RU.UTF-8"), when it names one: the
+    /// interface language follows it unless one is chosen (the page falls back to the
+    /// webview's `navigator.languages`).
+    locale: Option<String>,
 }
 
 #[tauri::command]
@@ -29,30 +34,39 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         endpoint_override: state.endpoint_override.clone(),
         notices: state.notices.clone(),
         platform: std::env::consts::OS,
+        locale: env_locale(|key| std::env::var(key).ok()),
     }
+}
+
+/// The locale for messages as gettext finds it: the first set of LANGUAGE (its first
+/// entry), LC_ALL, LC_MESSAGES, LANG; `None` when none is, or it is C / POSIX.
+fn env_locale(var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let value = ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"]
+        .into_iter()
+        .filter_map(var)
+        .map(|v| v.split(':').next().unwrap_or_default().trim().to_owned())
+        .find(|v| !v.is_empty())?;
+    let base = value.split(['.', '@']).next().unwrap_or_default();
+    (!base.is_empty() && base != "C" && base != "POSIX").then_some(value)
 }
 
 /// Opens a link from an answer; only http, https and mailto reach the system opener.
 #[tauri::command]
-pub fn open_url<R: Runtime>(app: AppHandle<R>, url: String) -> IpcResult<()> {
+pub fn open_url(url: String) -> IpcResult<()> {
     let parsed = openable_link(&url)?;
     tracing::info!(
         scheme = parsed.scheme(),
         host = parsed.host_str().unwrap_or(""),
         "opening link"
     );
-    app.opener()
-        .open_url(parsed.as_str(), None::<&str>)
+    open::that_detached(parsed.as_str())
         .map_err(|e| IpcError::new("open_failed", format!("Could not open the link: {e}")))
 }
 
 /// Shows the logs folder in the file manager. The path is the app's own, never one from
 /// the page.
 #[tauri::command]
-pub fn open_logs_folder<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
-) -> IpcResult<()> {
+pub fn open_logs_folder(state: State<'_, AppState>) -> IpcResult<()> {
     let dir = state.log_dir();
     std::fs::create_dir_all(&dir).map_err(|e| {
         IpcError::new(
@@ -61,14 +75,12 @@ pub fn open_logs_folder<R: Runtime>(
         )
     })?;
     tracing::info!(dir = %dir.display(), "opening the logs folder");
-    app.opener()
-        .open_path(dir.display().to_string(), None::<&str>)
-        .map_err(|e| {
-            IpcError::new(
-                "open_failed",
-                format!("The logs folder {} could not be opened: {e}", dir.display()),
-            )
-        })
+    open::that_detached(&dir).map_err(|e| {
+        IpcError::new(
+            "open_failed",
+            format!("The logs folder {} could not be opened: {e}", dir.display()),
+        )
+    })
 }
 
 /// The links the system opener may receive: http, https and mailto only.
@@ -87,6 +99,37 @@ fn openable_link(url: &str) -> IpcResult<url::Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_locale_is_read_as_gettext_reads_it() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |key: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            env_locale(env(&[("LANG", "ru_RU.UTF-8")])).as_deref(),
+            Some("ru_RU.UTF-8")
+        );
+        assert_eq!(
+            env_locale(env(&[("LANG", "en_US.UTF-8"), ("LC_ALL", "ru_RU.UTF-8")])).as_deref(),
+            Some("ru_RU.UTF-8")
+        );
+        assert_eq!(
+            env_locale(env(&[("LANGUAGE", "ru:en"), ("LANG", "en_US.UTF-8")])).as_deref(),
+            Some("ru")
+        );
+        assert_eq!(
+            env_locale(env(&[("LANGUAGE", ""), ("LANG", "ru_RU.UTF-8")])).as_deref(),
+            Some("ru_RU.UTF-8")
+        );
+        assert_eq!(env_locale(env(&[("LC_ALL", "C.UTF-8")])), None);
+        assert_eq!(env_locale(env(&[("LANG", "POSIX")])), None);
+        assert_eq!(env_locale(env(&[])), None);
+    }
 
     #[test]
     fn only_web_and_mail_links_are_opened() {
