@@ -1,6 +1,8 @@
 // Small DOM helpers shared by the views: an element builder (text goes in as text,
 // never as markup), icons, inline title editing and frame timing.
 
+import { t, formatNumber } from './i18n.js';
+
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
@@ -21,10 +23,12 @@ export function h(tag, props = {}, ...children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
+/** A size in the active language's units and number format ("1.5 MB", "1,5 МБ"). */
 export function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024) return t('units.bytes', { n: formatNumber(n) });
+  if (n < 1024 * 1024) return t('units.kb', { n: formatNumber(Math.round(n / 1024)) });
+  const mb = { minimumFractionDigits: 1, maximumFractionDigits: 1 };
+  return t('units.mb', { n: formatNumber(n / 1024 / 1024, mb) });
 }
 
 /** Path data of the line icons used in rows and headers (24×24, stroked). */

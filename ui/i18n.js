@@ -1,19 +1,88 @@
 // Interface strings from ui/i18n/<lang>.json; `t(key, vars)` fills {placeholders}.
+// A plural entry is an object of CLDR forms ({ one, few, many, other }) chosen by
+// Intl.PluralRules for `vars.n`, whose {n} is written as a number of the language.
+// Dates and numbers are formatted for the active language (`dateFormat`, `formatNumber`).
+// Elements carry their keys in data-i18n (text), data-i18n-placeholder, data-i18n-title
+// (title and accessible name) and data-i18n-aria-label; `loadStrings` fills them all,
+// again whenever the language changes.
+
+/** The interface languages; the first is the fallback. */
+export const LANGUAGES = ['en', 'ru'];
 
 let strings = {};
+let fallback = {};
+let lang = 'en';
+let plurals = new Intl.PluralRules('en');
+let numbers = new Intl.NumberFormat('en');
+const dateFormats = new Map();
 
-export async function loadStrings(lang = 'en') {
-  const res = await fetch(`i18n/${lang}.json`);
-  strings = await res.json();
-  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
-  for (const el of document.querySelectorAll('[data-i18n-title]')) {
+async function fetchTable(code) {
+  const res = await fetch(`i18n/${code}.json`);
+  if (!res.ok) throw new Error(`i18n/${code}.json: ${res.status}`);
+  return res.json();
+}
+
+/** The language to show for a `language` setting ("system", "en", "ru"); "system"
+ *  takes the first of `systemLocales` the app speaks, else English. */
+export function resolveLanguage(setting = 'system', systemLocales = navigator.languages || [navigator.language]) {
+  if (LANGUAGES.includes(setting)) return setting;
+  for (const locale of systemLocales) {
+    const code = String(locale || '').toLowerCase().split(/[-_.@]/)[0];
+    if (LANGUAGES.includes(code)) return code;
+  }
+  return LANGUAGES[0];
+}
+
+/** Loads the strings of `code` and applies them to the whole document. */
+export async function loadStrings(code = 'en') {
+  const next = LANGUAGES.includes(code) ? code : LANGUAGES[0];
+  if (!Object.keys(fallback).length) fallback = await fetchTable(LANGUAGES[0]);
+  strings = next === LANGUAGES[0] ? fallback : await fetchTable(next);
+  lang = next;
+  plurals = new Intl.PluralRules(lang);
+  numbers = new Intl.NumberFormat(lang);
+  dateFormats.clear();
+  document.documentElement.lang = lang;
+  translate(document);
+}
+
+/** Fills every element under `root` that names its strings in data-i18n* attributes. */
+export function translate(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll('[data-i18n-title]')) {
     el.title = t(el.dataset.i18nTitle);
     el.setAttribute('aria-label', el.title);
   }
+  for (const el of root.querySelectorAll('[data-i18n-aria-label]')) el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
 }
 
+/** The active language ("en", "ru"): the locale given to Intl. */
+export const locale = () => lang;
+
 export function t(key, vars = {}) {
-  const s = strings[key] ?? key;
-  return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+  let s = strings[key] ?? fallback[key] ?? key;
+  let values = vars;
+  if (s && typeof s === 'object') {
+    const n = Number(vars.n);
+    s = s[plurals.select(n)] ?? s.other ?? key;
+    values = { ...vars, n: formatNumber(n) };
+  }
+  return s.replace(/\{(\w+)\}/g, (_, k) => (k in values ? String(values[k]) : `{${k}}`));
+}
+
+/** `n` written the way the active language writes numbers (1,234.5 / 1 234,5). */
+export function formatNumber(n, options) {
+  return options ? new Intl.NumberFormat(lang, options).format(n) : numbers.format(n);
+}
+
+/** An Intl.DateTimeFormat of the active language (cached per options). */
+export function dateFormat(options) {
+  const key = JSON.stringify(options);
+  let f = dateFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(lang, options);
+    dateFormats.set(key, f);
+  }
+  return f;
 }

@@ -3,7 +3,7 @@
 // Every change goes to the one row or message it concerns; nothing redraws a whole list.
 
 import * as api from './api.js';
-import { loadStrings, t } from './i18n.js';
+import { loadStrings, resolveLanguage, t } from './i18n.js';
 import { $, nextFrame, now, errorText } from './dom.js';
 import * as sidebar from './views/sidebar.js';
 import * as conversation from './views/conversation.js';
@@ -242,10 +242,18 @@ async function attachDropped(paths) {
   }
 }
 
+/** An export or import report's counts as words ("3 conversations", "1 image"). */
+const counted = (r) => ({
+  ...r,
+  conversations: t('count.conversations', { n: r.conversations }),
+  messages: t('count.messages', { n: r.messages }),
+  images: t('count.images', { n: r.images }),
+});
+
 async function exportHistory(ids, format) {
   try {
     const r = await api.exportHistory(ids, format);
-    if (r) toast(t('history.exported', r), { timeout: 8000 });
+    if (r) toast(t('history.exported', counted(r)), { timeout: 8000 });
   } catch (e) {
     fail(e);
   }
@@ -255,7 +263,7 @@ async function importHistory() {
   try {
     const r = await api.importHistory();
     if (!r) return;
-    toast(t('history.imported', r), { timeout: 8000 });
+    toast(t('history.imported', counted(r)), { timeout: 8000 });
     await sidebar.reload();
     sidebar.setActive(state.currentId);
   } catch (e) {
@@ -290,10 +298,29 @@ async function showSettings() {
   openSettings(await api.getSettings(), state.info.dataDir);
 }
 
+/** The interface language for the setting: the system's locale (the app's report of
+ *  it first, then the webview's) unless one is chosen. */
+const language = () => resolveLanguage(state.settings?.language, [state.info?.locale, ...navigator.languages].filter(Boolean));
+
+/** Shows the interface in the language of the settings at once: the data-i18n pass over
+ *  the page, then what the views wrote themselves (rows, the open conversation). */
+async function applyLanguage() {
+  await loadStrings(language());
+  $('[data-testid="search-input"]').title = `${t('search.placeholder')} (${isMac ? '⌘K' : 'Ctrl+K'})`;
+  sidebar.relabel();
+  composer.setBusy(state.currentId != null && state.pending.has(state.currentId));
+  if (state.currentId != null) await openConversation(state.currentId);
+  else conversation.setTitle('');
+  const search = $('[data-testid="search-input"]');
+  if (search.value) search.dispatchEvent(new Event('input'));
+}
+
 async function saveSettings(settings) {
   try {
+    const before = language();
     state.settings = await api.saveSettings(settings);
     applyTheme(state.settings.theme);
+    if (language() !== before) await applyLanguage();
     composer.setModels(state.settings.models, state.settings.model);
     closeSettings();
     toast(t('settings.saved'));
@@ -348,9 +375,9 @@ function shortcuts(e) {
 }
 
 async function start() {
-  await loadStrings('en');
   state.info = await api.appInfo();
   state.settings = (await api.getSettings()).settings;
+  await loadStrings(language());
   applyTheme(state.settings.theme);
   composer.initComposer({ onSend: send, onAttach: attach, onModel: chooseModel });
   composer.setModels(state.settings.models, state.settings.model);
@@ -403,7 +430,8 @@ async function start() {
   initUpdates(); // in the background, once the window is usable
 }
 
-start().catch((e) => {
+start().catch(async (e) => {
   console.error(e);
-  toast(`Dynaspark Desktop could not start: ${errorText(e)}`, { kind: 'error', timeout: 0 });
+  await loadStrings(language()).catch(() => {});
+  toast(t('app.startFailed', { reason: errorText(e) }), { kind: 'error', timeout: 0 });
 });

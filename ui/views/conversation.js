@@ -79,7 +79,7 @@ export function initConversation(callbacks) {
   };
   header.oldest.addEventListener('click', () => jumpTo('oldest'));
   header.actions.append(
-    iconButton('pencil', t('chat.rename'), { testid: 'conversation-rename-header', onClick: renameFromHeader }),
+    iconButton('pencil', t('chat.rename'), { testid: 'conversation-rename-header', onClick: renameFromHeader, 'data-i18n-title': 'chat.rename' }),
     exportButton('markdown', 'MD'),
     exportButton('json', 'JSON'));
   list.addEventListener('scroll', () => { if (!frame) frame = requestAnimationFrame(onFrame); }, { passive: true });
@@ -91,9 +91,11 @@ export function initConversation(callbacks) {
 }
 
 function exportButton(format, label) {
-  const title = format === 'json' ? t('chat.exportJson') : t('chat.exportMarkdown');
+  const key = format === 'json' ? 'chat.exportJson' : 'chat.exportMarkdown';
+  const title = t(key);
   return h('button', {
     type: 'button', class: 'icon-button export', testid: `conversation-export-${format}`, title, 'aria-label': title,
+    'data-i18n-title': key,
     onClick: () => handlers.onExport(view.id, format),
   }, icon('download'), h('span', {}, label));
 }
@@ -518,11 +520,11 @@ function stopTail() {
 
 function welcome() {
   const chips = ['welcome.s1', 'welcome.s2', 'welcome.s3'].map((k) =>
-    h('button', { type: 'button', class: 'suggestion', testid: 'suggestion', onClick: () => handlers.onSuggestion(t(k)) }, t(k)));
+    h('button', { type: 'button', class: 'suggestion', testid: 'suggestion', 'data-i18n': k, onClick: () => handlers.onSuggestion(t(k)) }, t(k)));
   return h('div', { class: 'welcome', testid: 'welcome' },
     h('img', { src: 'logo.png', alt: '', width: '64', height: '64' }),
-    h('h2', {}, t('welcome.title')),
-    h('p', {}, t('welcome.body')),
+    h('h2', { 'data-i18n': 'welcome.title' }, t('welcome.title')),
+    h('p', { 'data-i18n': 'welcome.body' }, t('welcome.body')),
     h('div', { class: 'suggestions' }, chips));
 }
 

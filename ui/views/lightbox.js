@@ -13,8 +13,8 @@ let opener = null;
 function build() {
   picture = h('img', { class: 'lightbox-image', testid: 'lightbox-image', alt: '' });
   caption = h('div', { class: 'lightbox-caption', testid: 'lightbox-caption' });
-  const close = iconButton('close', t('lightbox.close'), { testid: 'lightbox-close', class: 'icon-button lightbox-close' });
-  dialog = h('dialog', { class: 'lightbox', testid: 'lightbox', 'aria-label': t('lightbox.label') },
+  const close = iconButton('close', t('lightbox.close'), { testid: 'lightbox-close', class: 'icon-button lightbox-close', 'data-i18n-title': 'lightbox.close' });
+  dialog = h('dialog', { class: 'lightbox', testid: 'lightbox', 'aria-label': t('lightbox.label'), 'data-i18n-aria-label': 'lightbox.label' },
     close, h('figure', {}, picture, caption));
   // Any click closes it: on the picture, the backdrop or the button.
   dialog.addEventListener('click', () => dialog.close());

@@ -5,7 +5,7 @@
 // coalesced into the next, so results keep up without a fixed delay.
 
 import { h, $ } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, dateFormat } from '../i18n.js';
 import { search } from '../api.js';
 
 const OPEN = '\uE000';
@@ -22,7 +22,6 @@ let selected = -1;
 let rest = 0; // frame request that adds the hits below the first screenful
 /** Hits laid out with the answer; the rest follow a frame later (below the fold). */
 const FIRST = 12;
-const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 
 /** onOpen(conversationId, messageId) opens a hit. */
 export function initSearch({ onOpen: open }) {
@@ -100,7 +99,7 @@ function hitNode(hit) {
   },
   h('div', { class: 'result-head' },
     h('span', { class: 'result-title' }, hit.title),
-    h('span', { class: 'result-date' }, dateFormat.format(new Date(hit.createdAt)))),
+    h('span', { class: 'result-date' }, dateFormat({ day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(hit.createdAt)))),
   h('div', { class: 'result-snippet' },
     h('span', { class: `result-role ${hit.role}` }, hit.role === 'user' ? t('message.you') : t('message.assistant')),
     highlighted(hit.snippet)));

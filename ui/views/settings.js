@@ -191,6 +191,7 @@ function fill(s) {
   field('image-keep-metadata').checked = s.imageKeepMetadata;
   field('check-updates').checked = s.checkForUpdates;
   field('theme').value = s.theme;
+  field('language').value = s.language;
 }
 
 function read() {
@@ -220,6 +221,7 @@ function read() {
     imageKeepMetadata: field('image-keep-metadata').checked,
     checkForUpdates: field('check-updates').checked,
     theme: field('theme').value,
+    language: field('language').value,
   };
 }
 

@@ -4,7 +4,7 @@
 // (open, pin, rename, delete) are reported to main.js, which talks to the backend.
 
 import { h, $, iconButton, editInline } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, dateFormat, locale } from '../i18n.js';
 import { listConversations } from '../api.js';
 import { VList } from './vlist.js';
 
@@ -12,7 +12,6 @@ const PAGE = 200;
 const ITEM_H = 54;
 const LABEL_H = 34;
 const DAY = 24 * 60 * 60 * 1000;
-const monthFormat = new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric' });
 
 /** Same order as the backend: pinned first, then most recently active, then id. */
 const compare = (a, b) => (Number(b.pinned) - Number(a.pinned)) || (b.updatedAt - a.updatedAt) || (b.id - a.id);
@@ -33,7 +32,7 @@ const pendingIds = new Set();
 export function initSidebar(callbacks) {
   handlers = callbacks;
   const scroller = $('[data-testid="conversation-list"]');
-  empty = h('p', { class: 'sidebar-empty', hidden: true }, t('sidebar.empty'));
+  empty = h('p', { class: 'sidebar-empty', hidden: true, 'data-i18n': 'sidebar.empty' }, t('sidebar.empty'));
   scroller.append(empty);
   vlist = new VList(scroller, {
     heightOf: (row) => (row.summary ? ITEM_H : LABEL_H),
@@ -117,6 +116,13 @@ export function setPending(id, on) {
   vlist.refresh(id);
 }
 
+/** Fills every row again after the interface language changed (group labels, times,
+ *  message counts); the data-i18n pass has already relabelled the row buttons. */
+export function relabel() {
+  itemRows = new Map();
+  rebuild();
+}
+
 /** Scrolls the open conversation's row into view (when it is loaded). */
 export function revealActive() {
   vlist.scrollToIndex(vlist.indexOf(activeId));
@@ -142,7 +148,9 @@ function rebuild() {
     const [key, label, date] = group(c);
     if (key !== last) {
       const labelKey = `group:${key}`;
-      rows.push(labels.get(labelKey) || { key: labelKey, label: label ?? monthFormat.format(date) });
+      const text = label ?? dateFormat({ month: 'long', year: 'numeric' }).format(date);
+      const oldLabel = labels.get(labelKey);
+      rows.push(oldLabel && oldLabel.label === text ? oldLabel : { key: labelKey, label: text });
       last = key;
     }
     const old = itemRows.get(c.id);
@@ -159,8 +167,8 @@ function when(ts) {
   const d = new Date(ts);
   const sameDay = new Date().toDateString() === d.toDateString();
   return sameDay
-    ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
-    : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+    ? d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleDateString(locale(), { day: 'numeric', month: 'short' });
 }
 
 function itemNode() {
@@ -172,8 +180,8 @@ function itemNode() {
         h('span', { class: 'meta-text' }))),
     h('div', { class: 'item-actions' },
       iconButton('pin', '', { testid: 'conversation-pin', tabindex: '-1' }),
-      iconButton('pencil', t('sidebar.rename'), { testid: 'conversation-rename', tabindex: '-1' }),
-      iconButton('trash', t('sidebar.delete'), { testid: 'conversation-delete', class: 'icon-button danger', tabindex: '-1' })));
+      iconButton('pencil', t('sidebar.rename'), { testid: 'conversation-rename', tabindex: '-1', 'data-i18n-title': 'sidebar.rename' }),
+      iconButton('trash', t('sidebar.delete'), { testid: 'conversation-delete', class: 'icon-button danger', tabindex: '-1', 'data-i18n-title': 'sidebar.delete' })));
 }
 
 function fillItem(el, c) {
@@ -187,7 +195,7 @@ function fillItem(el, c) {
   el.querySelector('.item-title').textContent = c.title;
   el.querySelector('.item-title').title = c.title;
   el.querySelector('.dot-pending').hidden = !pendingIds.has(c.id);
-  const n = c.messageCount === 1 ? t('sidebar.oneMessage') : t('sidebar.messages', { n: c.messageCount });
+  const n = t('sidebar.messages', { n: c.messageCount });
   el.querySelector('.meta-text').textContent = `${when(c.updatedAt)} · ${n}`;
   const pin = el.querySelector('[data-testid="conversation-pin"]');
   pin.title = c.pinned ? t('sidebar.unpin') : t('sidebar.pin');

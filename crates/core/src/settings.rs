@@ -170,6 +170,9 @@ pub struct Settings {
     /// downloaded or installed without the person's consent).
     pub check_for_updates: bool,
     pub theme: Theme,
+    /// The interface language: "system" (the system locale's, English when it is
+    /// neither), "en" or "ru".
+    pub language: String,
 }
 
 impl Default for Settings {
@@ -190,6 +193,7 @@ impl Default for Settings {
             image_keep_metadata: false,
             check_for_updates: true,
             theme: Theme::System,
+            language: "system".to_owned(),
         }
     }
 }
@@ -286,6 +290,8 @@ const ATTEMPTS_RANGE: (u32, u32) = (1, 10);
 const RETRY_WAIT_RANGE: (u64, u64) = (0, 600);
 const IMAGE_SIDE_RANGE: (u32, u32) = (256, 8192);
 const IMAGE_BYTES_RANGE: (u64, u64) = (256 * 1024, MAX_IMAGE_BYTES);
+/// The interface languages: the system's, or one chosen.
+pub const LANGUAGES: [&str; 3] = ["system", "en", "ru"];
 
 impl Settings {
     /// Checks every field; an empty list means the settings can be saved.
@@ -376,6 +382,15 @@ impl Settings {
                     "The size limit of images must be {} KB to {} MB.",
                     IMAGE_BYTES_RANGE.0 / 1024,
                     IMAGE_BYTES_RANGE.1 / (1024 * 1024)
+                ),
+            );
+        }
+        if !LANGUAGES.contains(&self.language.as_str()) {
+            fail(
+                "language",
+                format!(
+                    "\"{}\" is not a language of the app (system, en or ru).",
+                    self.language
                 ),
             );
         }
@@ -560,6 +575,7 @@ impl Settings {
             "retryMaxWaitSecs" => self.retry_max_wait_secs = d.retry_max_wait_secs,
             "imageMaxSide" => self.image_max_side = d.image_max_side,
             "imageMaxBytes" => self.image_max_bytes = d.image_max_bytes,
+            "language" => self.language = d.language,
             _ => {}
         }
         *self = std::mem::take(self).normalized();
@@ -693,6 +709,42 @@ mod tests {
             Settings::from_entries(json!({ "checkForUpdates": "no" }).as_object().unwrap());
         assert!(bad.check_for_updates);
         assert_eq!(repairs.len(), 1, "{repairs:?}");
+    }
+
+    #[test]
+    fn the_language_follows_the_system_unless_chosen() {
+        assert_eq!(Settings::default().language, "system");
+        // A file from before this setting existed follows the system, silently.
+        let (old, repairs) =
+            Settings::from_entries(json!({ "theme": "dark" }).as_object().unwrap());
+        assert_eq!(old.language, "system");
+        assert!(repairs.is_empty(), "{repairs:?}");
+        for lang in ["en", "ru", "system"] {
+            let (s, repairs) =
+                Settings::from_entries(json!({ "language": lang }).as_object().unwrap());
+            assert_eq!(s.language, lang);
+            assert!(repairs.is_empty(), "{repairs:?}");
+            assert_eq!(s.to_entries()["language"], json!(lang));
+        }
+        // Unknown or not a string: back to the default, and said so.
+        for bad in [json!("de"), json!(""), json!(7)] {
+            let (s, repairs) =
+                Settings::from_entries(json!({ "language": bad }).as_object().unwrap());
+            assert_eq!(s.language, "system", "{bad}");
+            assert_eq!(repairs.len(), 1, "{repairs:?}");
+        }
+        let s = Settings {
+            language: "fr".into(),
+            ..Settings::default()
+        };
+        let errors = s.validate();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "language");
+        assert!(
+            errors[0].message.contains("\"fr\""),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
@@ -876,7 +928,7 @@ mod tests {
             "connectTimeoutSecs": 10, "requestTimeoutSecs": 100, "maxPromptChars": 1000,
             "retryAttempts": 3, "retryMaxWaitSecs": 60, "imageMaxSide": 2048,
             "imageMaxBytes": 4194304, "imageKeepMetadata": false, "checkForUpdates": true,
-            "theme": "dark"
+            "theme": "dark", "language": "ru"
         }))
         .unwrap();
         assert!(back.proxy.password.is_empty());
