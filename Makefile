@@ -9,7 +9,7 @@ XVFB = xvfb-run -a -s "-screen 0 1600x900x24"
 TAURI_CLI_VERSION = 2.12.5
 TAURI = $(CURDIR)/target/tools-node/node_modules/.bin/tauri
 
-.PHONY: run test deps test-deps lint unit e2e fake screenshots bench-history icons bundle test-bundle
+.PHONY: run test deps test-deps lint unit e2e fake screenshots bench-history bench icons bundle test-bundle
 
 run: deps
 	$(CARGO) run -p dynaspark-desktop
@@ -26,6 +26,7 @@ test-deps:
 
 lint:
 	$(CARGO) fmt --all -- --check
+	$(PYTHON) tests/i18n/check_keys.py
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	# cargo deny reads the crates of every platform; a build fetched only this one's.
 	$(CARGO) fetch --locked
@@ -56,6 +57,15 @@ screenshots: test-deps
 bench-history: test-deps
 	$(CARGO) build --locked --release -p dynaspark-desktop -p fake-dynaspark -p history-gen
 	$(XVFB) $(PYTHON) bench/history_bench.py $(BENCH_ARGS)
+
+## The footprint benchmark: the app beside an empty Tauri 2 window (bench/empty-window),
+## both built here with the same release profile: binary size, start, memory, a 10 MB
+## image sent, the time the app adds per question; the issue's targets, PASS or MISS;
+## results in bench/results/. Options for the driver: BENCH_ARGS="--runs 10" and so on
+## (bench/README.md).
+bench: test-deps
+	$(CARGO) build --locked --release -p dynaspark-desktop -p fake-dynaspark -p history-gen -p empty-window
+	$(XVFB) $(PYTHON) bench/footprint_bench.py $(BENCH_ARGS)
 
 $(TAURI):
 	@bash scripts/deps.sh --bundle
