@@ -46,7 +46,8 @@ sys.path.insert(0, HERE)
 from harness import free_port, tauri_driver_path, wait_port  # noqa: E402
 from webdriver import KEYS, Session, WebDriverError, _call  # noqa: E402
 from history_bench import (  # noqa: E402
-    ANSWER, OPEN_CONVERSATION, SEND, WRAP_INVOKE, comm, descendants, environment, fmt, median, newest_other, verdict,
+    ANSWER, OPEN_CONVERSATION, SEND, WRAP_INVOKE, comm, descendants, environment, fmt, median, newest_other, pid_of,
+    verdict,
 )
 
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -169,16 +170,6 @@ def tree_cpu(root):
         except (OSError, IndexError, ValueError):
             pass
     return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def pid_of(binary, under):
-    for pid in descendants(under):
-        try:
-            if os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(binary):
-                return pid
-        except OSError:
-            continue
-    return None
 
 
 def alive(pid):

@@ -323,15 +323,20 @@ def comm(pid):
         return "?"
 
 
-def app_pid(driver_pid):
-    """The app under our tauri-driver (tauri-driver -> WebKitWebDriver -> app)."""
-    for pid in descendants(driver_pid):
+def pid_of(binary, under):
+    """The process running `binary` among the descendants of `under`."""
+    for pid in descendants(under):
         try:
-            if os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(APP):
+            if os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(binary):
                 return pid
         except OSError:
             continue
     return None
+
+
+def app_pid(driver_pid):
+    """The app under our tauri-driver (tauri-driver -> WebKitWebDriver -> app)."""
+    return pid_of(APP, driver_pid)
 
 
 def pss_kb(pid):
