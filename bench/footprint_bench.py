@@ -3,13 +3,14 @@
 Xvfb. Prints, side by side and each the median of --runs runs:
 
 1. binary size (and the .deb's, once `make bundle` has made one);
-2. start: process spawn -> window mapped (the binary started directly, the window
-   polled with xdotool), spawn -> first contentful paint and (app) -> UI ready (the
-   binary started through tauri-driver, times read in the page);
+2. start: process spawn -> window mapped and -> first content painted (the binary
+   started directly, watched from outside: X events, then the window's pixels); and,
+   started through tauri-driver, spawn -> first-contentful-paint and (app) -> UI ready,
+   read in the page;
 3. PSS of the process and its WebKit children, idle, and (app) with a 1,000-message
    conversation open;
-4. a 10 MB image sent to the fake server: Send -> answer in the page, beside curl
-   posting the same multipart body to the same server;
+4. a 10 MB image (and a 3.8 MB one) sent to the fake server: Send -> answer in the
+   page, beside curl posting the same multipart fields to the same server;
 5. the app's added time per question: Send -> answer in the page minus curl's time
    for the same text-only request.
 
@@ -21,7 +22,8 @@ Builds nothing: `make bench` builds the release binaries first (app, empty windo
 fake-dynaspark, history-gen) and this script finds them in $CARGO_TARGET_DIR/release
 (or target/release). Other builds of the app (another opt-level, say) can be measured
 beside it for size, start and idle memory with --extra-app LABEL=PATH. Standard
-library only; needs xdotool, xclip, curl and tauri-driver (scripts/deps.sh --test)."""
+library only; needs xdotool, xclip, curl, tauri-driver and the system Python's
+python3-gi (scripts/deps.sh --test)."""
 import argparse
 import datetime
 import glob
@@ -809,11 +811,8 @@ def rows(r, bins):
             show_verdict=False)
         row("   via tauri-driver: spawn → window mapped (ms)", g(v, "mappedMs"), show_verdict=False)
         row("   via tauri-driver: spawn → navigation start (ms)", g(v, "timeOriginMs"), show_verdict=False)
-        ready, vfcp = g(v, "readyMs"), g(v, "firstContentfulPaintMs")
+        ready = g(v, "readyMs")
         row("   via tauri-driver: spawn → UI ready, composer interactive (ms)", ["—"] + ready[1:], show_verdict=False)
-        est = [None if None in (p_, r_, f_) else p_ + r_ - f_ for p_, r_, f_ in zip(painted, ready, vfcp)]
-        row("   started directly, estimated: first content + (ready − FCP via driver) (ms)", ["—"] + est[1:],
-            show_verdict=False)
         idle = g(d, "pssIdleMb")
         row("3. PSS idle, process + WebKit children (MB; started directly)", idle, "app ≤ empty + 40 MB",
             None if idle[0] is None or idle[1] is None else idle[1] <= idle[0] + 40)
