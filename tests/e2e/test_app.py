@@ -489,6 +489,25 @@ class DynasparkDesktop(unittest.TestCase):
                     timeout=20, what="the image scaled to the new limit")
         self.s.tid("attachment-remove").click()
 
+        # A limit above the default: the image goes out as it was attached, not scaled
+        # down again to the defaults when it is sent.
+        self.open_settings()
+        side = self.s.tid("settings-image-max-side")
+        side.clear()
+        side.send_keys("4000")
+        self.s.tid("settings-save").click()
+        self.s.wait(lambda: not self.s.tid("settings-dialog").displayed(), what="the dialog to close")
+        self.s.tid("new-conversation").click()
+        set_clipboard(png(3000, 1000, (20, 160, 90)), "image/png")
+        self.paste_into_composer()
+        self.s.wait(lambda: self.s.tid("attachment-chip").displayed(), timeout=20, what="the pasted image")
+        self.assertNotIn("scaled", self.s.tid("attachment-size").text)
+        self.fake.clear()
+        self.type_and_send("Sent at full size?")
+        self.wait_messages("assistant", 1)
+        f = self.part(self.last_request(), "file")
+        self.assertEqual(self.stored_png_size(f["sha256"]), (3000, 1000))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

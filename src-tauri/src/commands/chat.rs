@@ -157,9 +157,14 @@ async fn answer(
     let image = match image {
         Some(img) => {
             let images = state.images.clone();
+            // The limits of the settings, as when it was attached: the defaults would
+            // scale down an image the person allowed to go as it is.
+            let options = state.settings.get().image_options();
             Some(
-                tauri::async_runtime::spawn_blocking(move || images.load(&img.file, &img.name))
-                    .await??,
+                tauri::async_runtime::spawn_blocking(move || {
+                    images.load_with(&img.file, &img.name, &options)
+                })
+                .await??,
             )
         }
         None => None,
