@@ -49,7 +49,7 @@ from harness import free_port, tauri_driver_path, wait_port  # noqa: E402
 from webdriver import KEYS, Session, WebDriverError, _call  # noqa: E402
 from history_bench import (  # noqa: E402
     ANSWER, OPEN_CONVERSATION, SEND, WRAP_INVOKE, comm, descendants, environment, fmt, median, newest_other, pid_of,
-    verdict,
+    stop_group, verdict,
 )
 
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -414,15 +414,7 @@ class Bench:
         for proc in self.direct:
             end_tree([proc.pid])
         if self.driver:
-            try:
-                os.killpg(self.driver.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.driver.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.driver.pid, signal.SIGKILL)
-                self.driver.wait(10)
+            stop_group(self.driver)
         for proc in (self.fake, self.clip):
             if proc and proc.poll() is None:
                 proc.terminate()

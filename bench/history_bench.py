@@ -323,6 +323,19 @@ def comm(pid):
         return "?"
 
 
+def stop_group(proc):
+    """Ends a process started in a session of its own (tauri-driver) with all it started."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
 def pid_of(binary, under):
     """The process running `binary` among the descendants of `under`."""
     for pid in descendants(under):
@@ -606,14 +619,7 @@ class Case:
 
     def close(self):
         self.quit()
-        try:
-            os.killpg(self.driver.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            self.driver.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.driver.pid, signal.SIGKILL)
+        stop_group(self.driver)
         self.fake.terminate()
         self.fake.wait(10)
         if not self.args.keep:
