@@ -121,17 +121,21 @@ async function send() {
     composer.showComposerError(errorText(e));
     return;
   }
-  composer.clearDraft();
-  composer.showComposerError(null);
   const { conversation: summary, message } = sent;
-  sidebar.upsert(summary, started);
-  if (state.currentId == null || state.currentId === summary.id) {
-    setCurrent(summary.id);
-    conversation.append(message);
-    conversation.setTitle(summary.title);
-    sidebar.revealActive();
-  }
-  askFor(summary.id);
+  const shown = state.currentId == null || state.currentId === summary.id;
+  if (shown) state.currentId = summary.id;
+  // The question goes out first; the page shows it while the backend sends it.
+  askFor(summary.id, () => {
+    composer.clearDraft();
+    composer.showComposerError(null);
+    sidebar.upsert(summary, started);
+    if (shown && state.currentId === summary.id) {
+      setCurrent(summary.id);
+      conversation.append(message);
+      conversation.setTitle(summary.title);
+      sidebar.revealActive();
+    }
+  });
 }
 
 /** Pending state or failure of one conversation changed: its row dot and, when open, its tail. */
@@ -143,41 +147,57 @@ function statusChanged(id) {
   }
 }
 
-async function askFor(id) {
-  if (id == null || state.pending.has(id)) return;
+/** Asks for the answer to conversation `id`'s last question. `render` (optional) shows
+ *  what led to it: it runs at the next frame, after the request has left (the page's
+ *  layout work no longer delays the question), and before any event of the answer. */
+async function askFor(id, render = null) {
+  if (id == null || state.pending.has(id)) {
+    render?.();
+    return;
+  }
   state.failures.delete(id);
   state.pending.set(id, { startedAt: Date.now() });
-  statusChanged(id);
+  let shown = false;
+  const show = () => {
+    if (shown) return;
+    shown = true;
+    render?.();
+    statusChanged(id);
+  };
   const finish = (failure) => {
+    show();
     state.pending.delete(id);
     if (failure) state.failures.set(id, failure);
     statusChanged(id);
   };
-  try {
-    await api.ask(id, (event) => {
-      switch (event.type) {
-        case 'done':
-          if (state.currentId === id) conversation.append(event.message);
-          sidebar.upsert(event.conversation);
-          finish(null);
-          break;
-        case 'progress': {
-          const p = state.pending.get(id);
-          if (!p) break;
-          p.progress = { ...event.progress, at: Date.now() };
-          if (state.currentId === id) conversation.refreshPending();
-          break;
-        }
-        case 'failed':
-          finish(event.error);
-          break;
-        case 'cancelled':
-          finish({ code: 'cancelled', message: t('error.cancelled'), retryable: true });
-          break;
-        default:
-          break;
+  const asking = api.ask(id, (event) => {
+    show();
+    switch (event.type) {
+      case 'done':
+        if (state.currentId === id) conversation.append(event.message);
+        sidebar.upsert(event.conversation);
+        finish(null);
+        break;
+      case 'progress': {
+        const p = state.pending.get(id);
+        if (!p) break;
+        p.progress = { ...event.progress, at: Date.now() };
+        if (state.currentId === id) conversation.refreshPending();
+        break;
       }
-    });
+      case 'failed':
+        finish(event.error);
+        break;
+      case 'cancelled':
+        finish({ code: 'cancelled', message: t('error.cancelled'), retryable: true });
+        break;
+      default:
+        break;
+    }
+  });
+  requestAnimationFrame(show);
+  try {
+    await asking;
   } catch (e) {
     finish(typeof e === 'object' ? e : { code: 'internal', message: String(e), retryable: true });
   }

@@ -2,7 +2,7 @@
 //! Rust. `import_image_paths` copies only these: a path merely named by script is refused.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tauri::{DragDropEvent, Runtime};
@@ -64,7 +64,7 @@ impl Drops {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Dropped>> {
-        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.recent)
     }
 }
 

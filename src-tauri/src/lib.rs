@@ -13,6 +13,7 @@ mod mock_app;
 mod settings_store;
 mod startup;
 mod state;
+mod sync;
 
 use tauri::{Manager as _, Runtime};
 

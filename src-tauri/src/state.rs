@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use dynaspark::{Client, ClientConfig};
 use dynaspark_core::{History, ImageLibrary, SettingsStore};
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
@@ -21,6 +22,31 @@ pub struct Notice {
     pub message: String,
 }
 
+/// One Dynaspark client, kept while the settings it was made from stay the same, with
+/// its pool of open connections: making one costs milliseconds (root certificates,
+/// proxy set-up), and a fresh connection to the service a TLS handshake per question.
+#[derive(Default)]
+pub struct ClientSlot {
+    kept: Mutex<Option<Client>>,
+    #[cfg(test)]
+    made: std::sync::atomic::AtomicUsize,
+}
+
+impl ClientSlot {
+    /// The kept client when it was made from `config`, else a new one, kept instead.
+    pub fn get(&self, config: ClientConfig) -> Result<Client, dynaspark::Error> {
+        let mut kept = crate::sync::lock(&self.kept);
+        if let Some(client) = kept.as_ref().filter(|c| c.config() == &config) {
+            return Ok(client.clone());
+        }
+        let client = Client::new(config)?;
+        #[cfg(test)]
+        self.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *kept = Some(client.clone());
+        Ok(client)
+    }
+}
+
 pub struct AppState {
     pub data_dir: PathBuf,
     pub history: Arc<Mutex<History>>,
@@ -29,6 +55,7 @@ pub struct AppState {
     pub endpoint_override: Option<String>,
     pub questions: InFlight,
     pub notices: Vec<Notice>,
+    clients: ClientSlot,
 }
 
 impl AppState {
@@ -54,8 +81,14 @@ impl AppState {
             endpoint_override,
             questions: InFlight::default(),
             notices,
+            clients: ClientSlot::default(),
             data_dir,
         })
+    }
+
+    /// The Dynaspark client for the current settings (see [`ClientSlot`]).
+    pub fn client(&self, config: ClientConfig) -> Result<Client, dynaspark::Error> {
+        self.clients.get(config)
     }
 
     /// Where the log files are (see `logging`).
@@ -71,9 +104,7 @@ impl AppState {
     {
         let history = self.history.clone();
         let result = tauri::async_runtime::spawn_blocking(move || {
-            let mut h = history
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut h = crate::sync::lock(&history);
             f(&mut h)
         })
         .await?;
@@ -115,5 +146,44 @@ fn open_history(
             Ok(History::open_in_memory()?)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_client_is_kept_until_the_settings_change() {
+        let slot = ClientSlot::default();
+        let config = ClientConfig::new("http://127.0.0.1:9/generate_response").unwrap();
+        let made = || slot.made.load(Ordering::Relaxed);
+
+        let first = slot.get(config.clone()).unwrap();
+        slot.get(config.clone()).unwrap();
+        assert_eq!(made(), 1, "the same settings reuse the client");
+        assert_eq!(first.config(), &config);
+
+        let mut slower = config.clone();
+        slower.timeouts.connect = Duration::from_secs(3);
+        assert_eq!(slot.get(slower.clone()).unwrap().config(), &slower);
+        assert_eq!(made(), 2, "a changed timeout makes a new client");
+
+        let mut proxied = slower.clone();
+        proxied.proxy = Some(
+            dynaspark::ProxyConfig::new("http://127.0.0.1:8080", Some("u"), Some("p")).unwrap(),
+        );
+        slot.get(proxied.clone()).unwrap();
+        let mut other_password = proxied.clone();
+        other_password.proxy = Some(
+            dynaspark::ProxyConfig::new("http://127.0.0.1:8080", Some("u"), Some("q")).unwrap(),
+        );
+        slot.get(other_password).unwrap();
+        assert_eq!(made(), 4, "a new proxy password makes a new client");
+        slot.get(proxied).unwrap();
+        assert_eq!(made(), 5, "only the latest client is kept");
     }
 }

@@ -5,8 +5,8 @@
 // timer, a failure with Retry, and an unanswered question follow the latest message.
 // Scroll position is kept by hand (no CSS overflow-anchor): around every insertion or
 // removal, and when elements above the view change size (images loading).
-// A fetched page enters the DOM a few messages per frame, nearest to the view first:
-// laying out 60 answers at once is a visible stall, a few per frame is not. Above the
+// A fetched page enters the DOM in chunks, one per frame, nearest to the view first
+// (see CHUNK for their size); an opened conversation paints its last few first. Above the
 // window, an empty block stands for the older messages not loaded: what is added at the
 // top takes its height from that block and what is dropped gives it back, so the
 // messages on screen never move (moving them means repainting everything).
@@ -20,14 +20,20 @@ import { openLightbox } from './lightbox.js';
 const WAKING_AFTER_S = 5;
 const PAGE = 60;
 /** Messages laid out per frame while a page enters the DOM (the first chunk is painted
- *  at once; the rest follow, nearest to the view first). */
-const CHUNK = 8;
+ *  at once; the rest follow, nearest to the view first). Under WebKitGTK's software
+ *  rendering any frame that adds messages costs about 60 ms more than one that only
+ *  scrolls, whatever their number, so pages enter in few, large chunks: 30 messages
+ *  a frame halved the slow frames of a fast scroll against 8 (bench/README.md). */
+const CHUNK = 30;
+/** Messages laid out before a conversation (or a jump to an end) is first painted. */
+const OPEN_CHUNK = 8;
 /** Height (px) held above the window while older messages exist: more than a page. */
 const RESERVE_PX = 40000;
 /** Most message elements kept in the DOM; the far end is dropped past this. */
 const MAX_ELEMENTS = 150;
-/** Distance from an edge (px) at which the next page is fetched. */
-const EDGE_PX = 900;
+/** Distance from an edge (px) at which the next page is fetched: a few screens, so a
+ *  page is in before a fast scroll reaches the end of what is loaded. */
+const EDGE_PX = 3000;
 const BOTTOM_SLACK_PX = 40;
 const HIGHLIGHT_MS = 4000;
 const CONFIRM_MS = 3000;
@@ -201,12 +207,12 @@ function replaceWindow(id, page, end = null) {
   queue = null;
   let messages = page.messages;
   let rest = [];
-  if (end === 'latest' && messages.length > CHUNK) {
-    rest = messages.slice(0, -CHUNK);
-    messages = messages.slice(-CHUNK);
-  } else if (end === 'oldest' && messages.length > CHUNK) {
-    rest = messages.slice(CHUNK);
-    messages = messages.slice(0, CHUNK);
+  if (end === 'latest' && messages.length > OPEN_CHUNK) {
+    rest = messages.slice(0, -OPEN_CHUNK);
+    messages = messages.slice(-OPEN_CHUNK);
+  } else if (end === 'oldest' && messages.length > OPEN_CHUNK) {
+    rest = messages.slice(OPEN_CHUNK);
+    messages = messages.slice(0, OPEN_CHUNK);
   }
   view.id = id;
   view.messages = messages.slice();

@@ -20,7 +20,7 @@ let again = false; // the input changed meanwhile
 let sequence = 0; // the newest query sent; older answers are dropped
 let selected = -1;
 let rest = 0; // frame request that adds the hits below the first screenful
-/** Hits laid out with the answer; the rest follow a frame later (below the fold). */
+/** Hits laid out with the answer; the rest follow once they are painted (below the fold). */
 const FIRST = 12;
 
 /** onOpen(conversationId, messageId) opens a hit. */
@@ -89,7 +89,12 @@ function show(hits, query = '') {
     return;
   }
   results.replaceChildren(...hits.slice(0, FIRST).map(hitNode));
-  if (hits.length > FIRST) rest = requestAnimationFrame(() => results.append(...hits.slice(FIRST).map(hitNode)));
+  // The rest a frame after the first screenful is painted (`rest` holds the pending frame).
+  if (hits.length > FIRST) {
+    rest = requestAnimationFrame(() => {
+      rest = requestAnimationFrame(() => results.append(...hits.slice(FIRST).map(hitNode)));
+    });
+  }
 }
 
 function hitNode(hit) {

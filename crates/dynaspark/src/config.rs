@@ -40,7 +40,8 @@ impl Default for Timeouts {
     }
 }
 
-#[derive(Debug, Clone)]
+/// Equal configs make equal clients: a caller may keep one client while they match.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     pub endpoint: Url,
     pub proxy: Option<ProxyConfig>,

@@ -1,7 +1,7 @@
 //! Asking a question: the person's message is saved first (so nothing typed is lost),
 //! then the answer is fetched over a Channel of `ChatEvent`s, cancellable at any time.
 
-use dynaspark::{Client, Request, Role};
+use dynaspark::{Request, Role};
 use dynaspark_core::{ConversationSummary, Message, NewMessage, PromptContext, StoredImage};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -137,7 +137,7 @@ async fn answer(
 ) -> IpcResult<(Message, ConversationSummary)> {
     let token = question.token();
     let settings = state.settings.get();
-    let client = Client::new(settings.client_config(state.endpoint_override.as_deref())?)?;
+    let client = state.client(settings.client_config(state.endpoint_override.as_deref())?)?;
     let max_chars = settings.max_prompt_chars;
     let (prompt, image) = state
         .with_history(move |h| {

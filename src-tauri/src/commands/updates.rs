@@ -19,6 +19,7 @@ use tauri_plugin_updater::{Error as UpdaterError, Update, UpdaterExt as _};
 use url::Url;
 
 use crate::error::{IpcError, IpcResult};
+use crate::sync::lock;
 use crate::AppState;
 
 /// Debug builds only: the manifest's URL (e.g. `http://127.0.0.1:8000/latest.json`).
@@ -85,25 +86,16 @@ pub struct UpdateState {
 
 impl UpdateState {
     fn found(&self) -> Option<Update> {
-        self.found
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        lock(&self.found).clone()
     }
 
     fn keep(&self, update: Option<Update>) {
-        *self
-            .found
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = update;
+        *lock(&self.found) = update;
     }
 
     /// Marks an install as running until the guard drops; `None` when one already is.
     fn begin_install(&self) -> Option<Installing<'_>> {
-        let mut installing = self
-            .installing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut installing = lock(&self.installing);
         if *installing {
             return None;
         }
@@ -116,10 +108,7 @@ struct Installing<'a>(&'a Mutex<bool>);
 
 impl Drop for Installing<'_> {
     fn drop(&mut self) {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        *lock(self.0) = false;
     }
 }
 
