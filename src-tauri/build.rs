@@ -27,6 +27,8 @@ fn main() {
             "check_keyring",
             "test_proxy",
             "open_logs_folder",
+            "open_data_folder",
+            "copy_text",
             "export_history",
             "import_history",
             "check_for_update",

@@ -115,6 +115,10 @@ export function installUpdate(onEvent) {
 
 /** Shows the app's logs folder in the file manager. */
 export const openLogsFolder = () => invoke('open_logs_folder');
+/** Shows the app's data folder (history, images, settings, logs) in the file manager. */
+export const openDataFolder = () => invoke('open_data_folder');
+/** Puts `text` on the system clipboard. */
+export const copyText = (text) => invoke('copy_text', { text });
 
 /** URL under which the webview can show a library image. */
 export const imageUrl = (file) => tauri.core.convertFileSrc(file, 'dsimg');

@@ -12,6 +12,7 @@ import { initSearch, focusSearch } from './views/search.js';
 import { initSettings, openSettings, closeSettings, showErrors } from './views/settings.js';
 import { toast } from './views/toasts.js';
 import { initUpdates } from './views/update.js';
+import { initHelp, showShortcuts } from './views/help.js';
 
 const UNDO_MS = 8000;
 
@@ -93,6 +94,17 @@ async function deleteConversation(id) {
     },
     onClose: (reason) => { if (reason !== 'action') api.purgeConversation(id).catch(fail); },
   });
+}
+
+/** Copies `text` to the clipboard; false (and a toast saying why) when it could not. */
+async function copyText(text) {
+  try {
+    await api.copyText(text);
+    return true;
+  } catch (e) {
+    fail(e);
+    return false;
+  }
 }
 
 async function deleteMessage(id) {
@@ -370,7 +382,7 @@ const isMac = navigator.platform.toUpperCase().includes('MAC');
 /** Window-wide shortcuts; Cmd on macOS, Ctrl elsewhere. */
 function shortcuts(e) {
   const mod = isMac ? e.metaKey : e.ctrlKey;
-  const dialogOpen = $('[data-testid="settings-dialog"]').open;
+  const dialogOpen = !!document.querySelector('dialog[open]');
   const key = e.key.toLowerCase();
   if (e.key === 'Escape' && !dialogOpen && state.currentId != null && state.pending.has(state.currentId)) {
     e.preventDefault();
@@ -391,6 +403,9 @@ function shortcuts(e) {
   } else if (mod && !dialogOpen && e.key === ',') {
     e.preventDefault();
     showSettings();
+  } else if (mod && (e.key === '/' || e.code === 'Slash')) {
+    e.preventDefault();
+    showShortcuts();
   }
 }
 
@@ -419,9 +434,11 @@ async function start() {
     onRetry: () => askFor(state.currentId),
     onSuggestion: (text) => composer.setText(text),
     onDeleteMessage: deleteMessage,
+    onCopy: copyText,
     onRename: renameConversation,
     onExport: (id, format) => exportHistory([id], format),
   });
+  initHelp(state.info, isMac);
   initSearch({ onOpen: (conversationId, messageId) => openConversation(conversationId, messageId) });
   $('[data-testid="search-input"]').title = `${t('search.placeholder')} (${isMac ? '⌘K' : 'Ctrl+K'})`;
   $('[data-testid="new-conversation"]').addEventListener('click', newConversation);

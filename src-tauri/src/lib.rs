@@ -1,6 +1,7 @@
 //! Dynaspark Desktop's Tauri shell: plugins, managed state, the command list and the
 //! image protocol. Logic lives in the `dynaspark` and `dynaspark-core` crates.
 
+mod clipboard;
 mod commands;
 mod drops;
 mod error;
@@ -14,6 +15,7 @@ mod settings_store;
 mod startup;
 mod state;
 mod sync;
+mod window_place;
 
 use tauri::{Manager as _, Runtime};
 
@@ -90,6 +92,7 @@ pub(crate) fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             if let tauri::WindowEvent::DragDrop(drop) = event {
                 drops::on_drag_drop(window, drop);
             }
+            window_place::on_window_event(window, event);
         })
         .on_webview_event(|webview, event| {
             if let tauri::WebviewEvent::DragDrop(drop) = event {
@@ -98,10 +101,23 @@ pub(crate) fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         })
         .invoke_handler(commands::handler())
         .setup(|app| {
-            // The main window only once the data is open (see `run`).
-            if app.try_state::<AppState>().is_some() {
-                for config in &app.config().app.windows {
-                    tauri::WebviewWindowBuilder::from_config(app.handle(), config)?.build()?;
+            // The main window only once the data is open (see `run`), where it was left.
+            let Some(data_dir) = app.try_state::<AppState>().map(|s| s.data_dir.clone()) else {
+                return Ok(());
+            };
+            app.manage(window_place::Tracker::open(
+                data_dir.join(dynaspark_core::WINDOW_FILE),
+            ));
+            for config in &app.config().app.windows {
+                let mut builder = tauri::WebviewWindowBuilder::from_config(app.handle(), config)?;
+                let mut maximize = false;
+                if config.label == window_place::MAIN {
+                    (builder, maximize) =
+                        window_place::place_builder(app.handle(), builder, config);
+                }
+                let window = builder.build()?;
+                if maximize {
+                    window.maximize()?;
                 }
             }
             Ok(())

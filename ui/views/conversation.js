@@ -67,6 +67,7 @@ let frame = 0;
 let queue = null;
 
 /** handlers: onCancel(), onRetry(), onSuggestion(text), onDeleteMessage(id) -> Promise,
+ *  onCopy(text) -> Promise<boolean> (copied),
  *  onRename(id, title), onExport(id, format). */
 export function initConversation(callbacks) {
   handlers = callbacks;
@@ -466,6 +467,11 @@ function onClick(e) {
     openLightbox(image);
     return;
   }
+  const copy = e.target.closest('[data-testid="message-copy"]');
+  if (copy) {
+    copyMessage(copy);
+    return;
+  }
   const del = e.target.closest('[data-testid="message-delete"]');
   if (!del) return;
   if (!del.classList.contains('confirm')) {
@@ -483,6 +489,23 @@ function onClick(e) {
   }
   const el = del.closest('[data-testid="message"]');
   handlers.onDeleteMessage(Number(el.dataset.id));
+}
+
+/** Copies a message's Markdown (a question's text as typed); the icon says it worked. */
+async function copyMessage(button) {
+  const id = Number(button.closest('[data-testid="message"]').dataset.id);
+  const message = view.messages.find((m) => m.id === id);
+  if (!message || !(await handlers.onCopy(message.text))) return;
+  button.classList.add('done');
+  button.title = t('message.copied');
+  button.setAttribute('aria-label', button.title);
+  button.replaceChildren(icon('check'));
+  setTimeout(() => {
+    button.classList.remove('done');
+    button.title = t('message.copy');
+    button.setAttribute('aria-label', button.title);
+    button.replaceChildren(icon('copy'));
+  }, CONFIRM_MS);
 }
 
 function renameFromHeader() {
@@ -539,13 +562,15 @@ function messageEl(m) {
   const body = h('div', { class: 'message-text', testid: 'message-text' });
   if (isUser) body.textContent = m.text;
   else body.innerHTML = m.html; // sanitised by pulldown-cmark + ammonia in Rust
-  const del = iconButton('trash', t('message.delete'), { testid: 'message-delete', class: 'icon-button message-delete' });
+  const actions = h('div', { class: 'message-actions' },
+    iconButton('copy', t('message.copy'), { testid: 'message-copy', class: 'icon-button message-action message-copy' }),
+    iconButton('trash', t('message.delete'), { testid: 'message-delete', class: 'icon-button message-action message-delete' }));
   const el = h('article', {
     class: `message ${m.role}`, testid: 'message',
     dataset: { role: m.role, id: String(m.id) },
     'aria-label': isUser ? t('message.you') : t('message.assistant'),
   },
-  isUser ? del : avatar(),
+  isUser ? actions : avatar(),
   h('div', { class: 'bubble' },
     m.image ? h('img', {
       class: 'message-image', testid: 'message-image', loading: 'lazy', tabindex: '0', role: 'button',
@@ -553,7 +578,7 @@ function messageEl(m) {
     }) : null,
     m.text.trim() ? body : null,
     isUser || !m.model ? null : h('div', { class: 'message-meta' }, m.model)),
-  isUser ? null : del);
+  isUser ? null : actions);
   elements.set(m.id, el);
   return el;
 }

@@ -10,6 +10,7 @@ mod images;
 mod markdown;
 mod secrets;
 mod settings;
+mod window_place;
 
 pub use error::{Error, Result};
 pub use exchange::{export, import, ExportFormat, ExportReport, ImportReport};
@@ -29,3 +30,4 @@ pub use settings::store::{
     KeyringStatus, Notice, PasswordChange, PasswordStorage, SettingsStore, SettingsView,
 };
 pub use settings::{Damage, FieldError, Loaded, ProxySettings, Settings, Theme, SETTINGS_FILE};
+pub use window_place::{Area, Fitted, WindowPlace, WINDOW_FILE};

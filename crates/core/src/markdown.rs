@@ -8,7 +8,7 @@ use pulldown_cmark::{html, Options, Parser};
 
 /// Bump when the HTML for the same Markdown changes: stored answers are re-rendered
 /// lazily, the next time they are read.
-pub const RENDERER_VERSION: i64 = 1;
+pub const RENDERER_VERSION: i64 = 2;
 
 /// Renders Markdown (CommonMark + tables, strikethrough, task lists) to sanitised HTML.
 /// Links keep only http, https and mailto targets; images and raw HTML are dropped.
@@ -19,7 +19,46 @@ pub fn render_markdown(markdown: &str) -> String {
         | Options::ENABLE_FOOTNOTES;
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options));
-    sanitizer().clean(&unsafe_html).to_string()
+    sanitizer()
+        .clean(&alignment_classes(&unsafe_html))
+        .to_string()
+}
+
+/// Table cells' alignment as classes (`align-left`, `align-center`, `align-right`):
+/// pulldown-cmark writes it as a `style` attribute, which the page's CSP would block.
+fn alignment_classes(html: &str) -> String {
+    const ALIGNED: [(&str, &str); 6] = [
+        (
+            "<th style=\"text-align: left\">",
+            "<th class=\"align-left\">",
+        ),
+        (
+            "<th style=\"text-align: center\">",
+            "<th class=\"align-center\">",
+        ),
+        (
+            "<th style=\"text-align: right\">",
+            "<th class=\"align-right\">",
+        ),
+        (
+            "<td style=\"text-align: left\">",
+            "<td class=\"align-left\">",
+        ),
+        (
+            "<td style=\"text-align: center\">",
+            "<td class=\"align-center\">",
+        ),
+        (
+            "<td style=\"text-align: right\">",
+            "<td class=\"align-right\">",
+        ),
+    ];
+    if !html.contains("<table>") {
+        return html.to_owned();
+    }
+    ALIGNED
+        .iter()
+        .fold(html.to_owned(), |out, (from, to)| out.replace(from, to))
 }
 
 fn sanitizer() -> &'static ammonia::Builder<'static> {
@@ -29,14 +68,15 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         b.url_schemes(HashSet::from(["http", "https", "mailto"]))
             .link_rel(Some("noopener noreferrer nofollow"))
             .rm_tags(["img"])
-            .add_tag_attributes("th", ["style"])
-            .add_tag_attributes("td", ["style"])
-            .filter_style_properties(HashSet::from(["text-align"]))
+            .add_allowed_classes("th", ALIGNMENT_CLASSES)
+            .add_allowed_classes("td", ALIGNMENT_CLASSES)
             .add_allowed_classes("code", LANGUAGE_CLASSES)
             .url_relative(ammonia::UrlRelative::Deny);
         b
     })
 }
+
+const ALIGNMENT_CLASSES: [&str; 3] = ["align-left", "align-center", "align-right"];
 
 /// Language classes kept on code blocks (for the label and later highlighting).
 const LANGUAGE_CLASSES: [&str; 24] = [
@@ -77,11 +117,34 @@ mod tests {
             "<h1>Title</h1>",
             "<li><strong>two</strong></li>",
             "<table>",
-            "<td style=\"text-align:center\">2</td>",
+            "<th class=\"align-center\">b</th>",
+            "<td class=\"align-center\">2</td>",
             "<code class=\"language-rust\">fn main() {}",
         ] {
             assert!(html.contains(needle), "missing {needle} in {html}");
         }
+    }
+
+    #[test]
+    fn tables_keep_their_alignment_as_classes_never_styles() {
+        let html = render_markdown("| l | c | r | n |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n");
+        for needle in [
+            "<th class=\"align-left\">l</th>",
+            "<th class=\"align-center\">c</th>",
+            "<th class=\"align-right\">r</th>",
+            "<th>n</th>",
+            "<td class=\"align-left\">1</td>",
+            "<td class=\"align-right\">3</td>",
+            "<td>4</td>",
+        ] {
+            assert!(html.contains(needle), "missing {needle} in {html}");
+        }
+        assert!(!html.contains("style"), "{html}");
+        // Raw HTML in an answer gets no style through, and no other class.
+        let raw = render_markdown(
+            "<table><tr><td style=\"color: red\" class=\"align-right evil\">x</td></tr></table>",
+        );
+        assert!(!raw.contains("style") && !raw.contains("evil"), "{raw}");
     }
 
     #[test]

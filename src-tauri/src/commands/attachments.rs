@@ -9,6 +9,7 @@ use dynaspark_core::Attached;
 use serde::Serialize;
 use tauri::{Runtime, State};
 
+use crate::clipboard;
 use crate::drops::Drops;
 use crate::error::{IpcError, IpcResult};
 use crate::AppState;
@@ -120,58 +121,4 @@ async fn import(state: &AppState, path: PathBuf) -> IpcResult<Attached> {
         tauri::async_runtime::spawn_blocking(move || images.import_file_with(&path, &options))
             .await?;
     Ok(result?)
-}
-
-/// The system clipboard, read with arboard on a blocking thread.
-mod clipboard {
-    use std::path::PathBuf;
-
-    use crate::error::{IpcError, IpcResult};
-
-    pub enum Content {
-        Pixels {
-            width: u32,
-            height: u32,
-            rgba: Vec<u8>,
-        },
-        Files(Vec<PathBuf>),
-    }
-
-    /// Copied files first (a file manager's Copy; the file keeps its name and type), then
-    /// pixels. `None` when there is neither.
-    pub fn read() -> IpcResult<Option<Content>> {
-        let mut board = arboard::Clipboard::new().map_err(unavailable)?;
-        match board.get().file_list() {
-            Ok(paths) if !paths.is_empty() => return Ok(Some(Content::Files(paths))),
-            Ok(_) => {}
-            // An owner without a file list may answer with what it has, in its own type.
-            Err(e) => tracing::debug!(error = %e, "no file list on the clipboard"),
-        }
-        match board.get_image() {
-            Ok(image) => {
-                // Sizes past u32 fail the pixel count check of the library.
-                let side = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-                Ok(Some(Content::Pixels {
-                    width: side(image.width),
-                    height: side(image.height),
-                    rgba: image.bytes.into_owned(),
-                }))
-            }
-            Err(arboard::Error::ContentNotAvailable | arboard::Error::ConversionFailure) => {
-                Ok(None)
-            }
-            Err(e) => Err(unavailable(e)),
-        }
-    }
-
-    fn unavailable(e: arboard::Error) -> IpcError {
-        tracing::warn!(error = %e, "clipboard unreadable");
-        IpcError {
-            details: Some(e.to_string()),
-            ..IpcError::new(
-                "clipboard_unavailable",
-                "The clipboard could not be read. Copy the image again, or attach it with the button or by dropping it on the window.",
-            )
-        }
-    }
 }

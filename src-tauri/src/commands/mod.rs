@@ -22,6 +22,8 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
         system::app_info,
         system::open_url,
         system::open_logs_folder,
+        system::open_data_folder,
+        system::copy_text,
         conversations::list_conversations,
         conversations::get_conversation,
         conversations::rename_conversation,

@@ -67,20 +67,41 @@ pub fn open_url(url: String) -> IpcResult<()> {
 /// the page.
 #[tauri::command]
 pub fn open_logs_folder(state: State<'_, AppState>) -> IpcResult<()> {
-    let dir = state.log_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| {
+    open_folder(&state.log_dir(), "logs")
+}
+
+/// Shows the data folder (history, images, settings, logs) in the file manager.
+#[tauri::command]
+pub fn open_data_folder(state: State<'_, AppState>) -> IpcResult<()> {
+    open_folder(&state.data_dir, "data")
+}
+
+fn open_folder(dir: &std::path::Path, which: &str) -> IpcResult<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
         IpcError::new(
             "open_failed",
-            format!("The logs folder {} could not be made: {e}", dir.display()),
+            format!(
+                "The {which} folder {} could not be made: {e}",
+                dir.display()
+            ),
         )
     })?;
-    tracing::info!(dir = %dir.display(), "opening the logs folder");
-    open::that_detached(&dir).map_err(|e| {
+    tracing::info!(dir = %dir.display(), "opening the {which} folder");
+    open::that_detached(dir).map_err(|e| {
         IpcError::new(
             "open_failed",
-            format!("The logs folder {} could not be opened: {e}", dir.display()),
+            format!(
+                "The {which} folder {} could not be opened: {e}",
+                dir.display()
+            ),
         )
     })
+}
+
+/// Puts `text` on the system clipboard (Copy on a message: its Markdown).
+#[tauri::command]
+pub async fn copy_text(text: String) -> IpcResult<()> {
+    tauri::async_runtime::spawn_blocking(move || crate::clipboard::write_text(&text)).await?
 }
 
 /// The links the system opener may receive: http, https and mailto only.

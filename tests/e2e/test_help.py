@@ -1,0 +1,157 @@
+"""End-to-end: the small desktop manners around a conversation. Copy on a message puts
+its Markdown on the real X clipboard (read back with xclip); a table keeps its column
+alignment; Ctrl+/ and the sidebar button open the keyboard shortcuts; About shows the
+version and the folders; the window opens again at the size and place it was left.
+Run by `make test`."""
+import json
+import os
+import re
+import subprocess
+import time
+import tomllib
+import unittest
+
+import desktop
+from harness import ROOT, Harness
+from webdriver import KEYS
+
+ANSWER = "## Steps\n\n1. Mix **flour** and water.\n2. Wait `12 h`.\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n"
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def clipboard_text():
+    return subprocess.run(["xclip", "-selection", "clipboard", "-o"], capture_output=True, text=True,
+                          timeout=10).stdout
+
+
+class Help(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Harness("help")
+        cls.s = cls.h.start_app()
+        cls.fake = cls.h.fake
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.h.close()
+
+    def setUp(self):
+        self.s.execute("document.querySelectorAll('dialog[open]').forEach((d) => d.close())")
+
+    def messages(self, role):
+        return self.s.find_all(f'[data-testid="message"][data-role="{role}"]')
+
+    def hover_copy(self, message):
+        """The actions show on hover; a click goes to the (transparent) button all the same."""
+        button = message.find('[data-testid="message-copy"]')
+        self.assertEqual(button.attr("aria-label"), "Copy (Markdown)")
+        return button
+
+    def test_1_copy_puts_the_markdown_of_a_message_on_the_clipboard(self):
+        self.fake.script(queue=[{"kind": "answer", "text": ANSWER}])
+        box = self.s.tid("composer-input")
+        box.click()
+        box.send_keys("How do I make a sourdough starter?")
+        box.send_keys(KEYS["enter"])
+        self.s.wait(lambda: len(self.messages("assistant")) == 1, what="the answer")
+        # The table keeps its columns' alignment (classes: the CSP blocks inline styles).
+        aligns = self.s.execute(
+            "const cells = document.querySelectorAll('[data-testid=message][data-role=assistant] td');"
+            "return [...cells].map((c) => [c.className, getComputedStyle(c).textAlign])")
+        self.assertEqual(aligns, [["align-left", "left"], ["align-right", "right"]])
+
+        # Something else on the clipboard first, so the test sees the app replace it.
+        subprocess.run(["xclip", "-selection", "clipboard", "-i"], input=b"before", check=True, timeout=10)
+        self.hover_copy(self.messages("assistant")[0]).click()
+        self.s.wait(lambda: clipboard_text() == ANSWER, timeout=10, what="the answer's Markdown on the clipboard")
+        done = self.messages("assistant")[0].find('[data-testid="message-copy"]')
+        self.assertIn("done", done.attr("class"))
+        self.assertEqual(done.attr("aria-label"), "Copied")
+        self.h.screenshot("message-copied")
+
+        self.hover_copy(self.messages("user")[0]).click()
+        self.s.wait(lambda: clipboard_text() == "How do I make a sourdough starter?", timeout=10,
+                    what="the question on the clipboard")
+        # The copy outlives the click: the app keeps serving it.
+        time.sleep(1)
+        self.assertEqual(clipboard_text(), "How do I make a sourdough starter?")
+
+    def test_2_ctrl_slash_lists_the_shortcuts(self):
+        self.s.tid("composer-input").send_keys(KEYS["ctrl"] + "/" + "\ue000")
+        dialog = self.s.tid("shortcuts-dialog")
+        self.s.wait(lambda: dialog.displayed(), what="the shortcuts dialog")
+        rows = self.s.execute(
+            "return [...document.querySelectorAll('[data-testid=shortcut]')]"
+            ".map((r) => [r.querySelector('th').textContent, [...r.querySelectorAll('kbd')].map((k) => k.textContent)])")
+        table = {label: keys for label, keys in rows}
+        self.assertEqual(table["New conversation"], ["Ctrl", "N"])
+        self.assertEqual(table["Search conversations"], ["Ctrl", "K"])
+        self.assertEqual(table["Send the question"], ["Enter"])
+        self.assertEqual(table["New line in the question"], ["Shift", "Enter"])
+        self.assertEqual(table["Stop waiting for the answer"], ["Esc"])
+        self.assertEqual(table["Settings"], ["Ctrl", ","])
+        self.assertEqual(table["This list"], ["Ctrl", "/"])
+        self.assertEqual(self.s.execute("return document.activeElement.dataset.testid"), "shortcuts-close")
+        self.h.screenshot("shortcuts")
+        self.s.tid("shortcuts-close").send_keys(KEYS["escape"])
+        self.s.wait(lambda: not dialog.displayed(), what="Esc to close the dialog")
+
+        # The footer button opens the same list.
+        self.s.tid("shortcuts-button").click()
+        self.s.wait(lambda: dialog.displayed(), what="the shortcuts dialog from its button")
+        self.assertEqual(self.s.tid("shortcuts-button").attr("aria-label"), "Keyboard shortcuts")
+        self.s.tid("shortcuts-close").click()
+        self.s.wait(lambda: not dialog.displayed(), what="Close to close the dialog")
+
+    def test_3_about_shows_the_version_and_the_folders(self):
+        with open(os.path.join(ROOT, "src-tauri", "Cargo.toml"), "rb") as f:
+            manifest = tomllib.load(f)
+        version = manifest["package"].get("version")
+        if not isinstance(version, str):  # version.workspace = true
+            with open(os.path.join(ROOT, "Cargo.toml"), "rb") as f:
+                version = tomllib.load(f)["workspace"]["package"]["version"]
+        self.s.tid("about-button").click()
+        dialog = self.s.tid("about-dialog")
+        self.s.wait(lambda: dialog.displayed(), what="the About dialog")
+        self.assertEqual(self.s.tid("about-version").text, version)
+        self.assertTrue(re.fullmatch(r"\d+\.\d+\.\d+.*", version))
+        self.assertEqual(self.s.tid("about-data-dir").text, self.h.data_dir)
+        self.assertEqual(self.s.tid("about-logs-dir").text, os.path.join(self.h.data_dir, "logs"))
+        self.h.screenshot("about")
+        self.s.tid("about-close").click()
+        self.s.wait(lambda: not dialog.displayed(), what="the About dialog to close")
+
+    def test_4_the_window_opens_where_it_was_left(self):
+        win = desktop.app_window()
+        desktop.xdotool("windowsize", win, "930", "610")
+        desktop.xdotool("windowmove", win, "40", "30")
+        self.s.wait(lambda: self.s.execute("return [innerWidth, innerHeight]") == [930, 610],
+                    what="the page to see the new size")
+        saved = os.path.join(self.h.data_dir, "window.json")
+        self.s.wait(lambda: os.path.exists(saved) and read_json(saved)["width"] == 930, timeout=10,
+                    what="window.json to hold the new size")
+        place = read_json(saved)
+        self.assertEqual((place["width"], place["height"], place["maximized"]), (930, 610, False))
+
+        self.s = self.h.restart_app()
+        self.assertEqual(self.s.execute("return [innerWidth, innerHeight]"), [930, 610])
+        x, y = desktop.xdotool("getwindowgeometry", "--shell", desktop.app_window()).split("\n")[1:3]
+        self.assertEqual((x, y), (f"X={place['x']:.0f}", f"Y={place['y']:.0f}"))
+        self.h.screenshot("window-restored")
+
+        # A damaged file is moved aside, and the window opens at its default size.
+        self.h.session.quit()
+        with open(saved, "w") as f:
+            f.write('{"width": 93')
+        time.sleep(1)
+        self.s = self.h.start_app()
+        self.assertEqual(self.s.execute("return [innerWidth, innerHeight]"), [1100, 760])
+        self.assertTrue([n for n in os.listdir(self.h.data_dir) if n.startswith("window.json.corrupt-")])
+
+
+if __name__ == "__main__":
+    unittest.main()
