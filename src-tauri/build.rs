@@ -29,6 +29,8 @@ fn main() {
             "open_logs_folder",
             "open_data_folder",
             "copy_text",
+            "get_ui_state",
+            "set_ui_state",
             "export_history",
             "import_history",
             "check_for_update",

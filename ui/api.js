@@ -117,6 +117,10 @@ export function installUpdate(onEvent) {
 export const openLogsFolder = () => invoke('open_logs_folder');
 /** Shows the app's data folder (history, images, settings, logs) in the file manager. */
 export const openDataFolder = () => invoke('open_data_folder');
+/** What the interface kept from the last run: { sidebarCollapsed?: boolean }. */
+export const getUiState = () => invoke('get_ui_state');
+/** Keeps one of those (only the keys above; losing them costs nothing). */
+export const setUiState = (key, value) => invoke('set_ui_state', { key, value });
 /** Puts `text` on the system clipboard. */
 export const copyText = (text) => invoke('copy_text', { text });
 

@@ -96,6 +96,21 @@ async function deleteConversation(id) {
   });
 }
 
+/** Hides or shows the sidebar (`collapsed` omitted: the other way); kept for the next
+ *  start unless `keep` is false. Focus never stays in a hidden sidebar. */
+function toggleSidebar(collapsed = !$('.app').classList.contains('sidebar-collapsed'), keep = true) {
+  $('.app').classList.toggle('sidebar-collapsed', collapsed);
+  const sidebarEl = $('[data-testid="sidebar"]');
+  sidebarEl.inert = collapsed;
+  const button = $('[data-testid="sidebar-toggle"]');
+  button.setAttribute('aria-expanded', String(!collapsed));
+  button.dataset.i18nTitle = collapsed ? 'sidebar.show' : 'sidebar.hide';
+  button.title = t(button.dataset.i18nTitle);
+  button.setAttribute('aria-label', button.title);
+  if (collapsed && sidebarEl.contains(document.activeElement)) composer.focusInput();
+  if (keep) api.setUiState('sidebarCollapsed', collapsed).catch(console.error);
+}
+
 /** Copies `text` to the clipboard; false (and a toast saying why) when it could not. */
 async function copyText(text) {
   try {
@@ -403,6 +418,9 @@ function shortcuts(e) {
   } else if (mod && !dialogOpen && e.key === ',') {
     e.preventDefault();
     showSettings();
+  } else if (mod && !dialogOpen && key === 'b') {
+    e.preventDefault();
+    toggleSidebar();
   } else if (mod && (e.key === '/' || e.code === 'Slash')) {
     e.preventDefault();
     showShortcuts();
@@ -439,6 +457,8 @@ async function start() {
     onExport: (id, format) => exportHistory([id], format),
   });
   initHelp(state.info, isMac);
+  $('[data-testid="sidebar-toggle"]').addEventListener('click', () => toggleSidebar());
+  api.getUiState().then((ui) => { if (ui.sidebarCollapsed) toggleSidebar(true, false); }).catch(console.error);
   initSearch({ onOpen: (conversationId, messageId) => openConversation(conversationId, messageId) });
   $('[data-testid="search-input"]').title = `${t('search.placeholder')} (${isMac ? '⌘K' : 'Ctrl+K'})`;
   $('[data-testid="new-conversation"]').addEventListener('click', newConversation);

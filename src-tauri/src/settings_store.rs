@@ -11,7 +11,8 @@ use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt as _;
 
 /// The plugin's file: state that may be lost without harm (last open conversation,
-/// sidebar width, dismissed hints). Nothing is kept there yet.
+/// sidebar width, dismissed hints): today whether the sidebar is collapsed
+/// (`commands::ui_state`).
 pub const UI_STATE_FILE: &str = "ui-state.json";
 
 /// Opens the settings (with the proxy password from the keyring) and the UI-state store.

@@ -16,6 +16,8 @@ from harness import ROOT, Harness
 from webdriver import KEYS
 
 ANSWER = "## Steps\n\n1. Mix **flour** and water.\n2. Wait `12 h`.\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n"
+CODE = "fn main() {\n    println!(\"rise\");\n}"
+CODE_ANSWER = f"Like this:\n\n```rust\n{CODE}\n```\n\nand plain:\n\n```\nmix; wait\n```\n"
 
 
 def read_json(path):
@@ -80,6 +82,20 @@ class Help(unittest.TestCase):
         time.sleep(1)
         self.assertEqual(clipboard_text(), "How do I make a sourdough starter?")
 
+    def test_1b_a_code_block_names_its_language_and_copies_its_code(self):
+        self.fake.script(queue=[{"kind": "answer", "text": CODE_ANSWER}])
+        box = self.s.tid("composer-input")
+        box.click()
+        box.send_keys("Show me the code")
+        box.send_keys(KEYS["enter"])
+        self.s.wait(lambda: len(self.messages("assistant")) == 2, what="the second answer")
+        answer = self.messages("assistant")[1]
+        self.assertEqual([e.text for e in answer.find_all('[data-testid="code-language"]')], ["rust", "text"])
+        answer.find_all('[data-testid="code-copy"]')[0].click()
+        self.s.wait(lambda: clipboard_text() == CODE + "\n", timeout=10, what="the code on the clipboard")
+        self.assertEqual(answer.find_all('[data-testid="code-copy"]')[0].text, "Copied")
+        self.h.screenshot("code-block")
+
     def test_2_ctrl_slash_lists_the_shortcuts(self):
         self.s.tid("composer-input").send_keys(KEYS["ctrl"] + "/" + "\ue000")
         dialog = self.s.tid("shortcuts-dialog")
@@ -95,6 +111,7 @@ class Help(unittest.TestCase):
         self.assertEqual(table["Stop waiting for the answer"], ["Esc"])
         self.assertEqual(table["Settings"], ["Ctrl", ","])
         self.assertEqual(table["This list"], ["Ctrl", "/"])
+        self.assertEqual(table["Hide or show the sidebar"], ["Ctrl", "B"])
         self.assertEqual(self.s.execute("return document.activeElement.dataset.testid"), "shortcuts-close")
         self.h.screenshot("shortcuts")
         self.s.tid("shortcuts-close").send_keys(KEYS["escape"])
@@ -125,6 +142,25 @@ class Help(unittest.TestCase):
         self.s.tid("about-close").click()
         self.s.wait(lambda: not dialog.displayed(), what="the About dialog to close")
 
+    def test_3b_the_sidebar_folds_away_and_stays_so(self):
+        toggle = self.s.tid("sidebar-toggle")
+        sidebar_width = "return document.querySelector('[data-testid=sidebar]').getBoundingClientRect().width"
+        self.assertEqual(toggle.attr("aria-expanded"), "true")
+        self.assertGreater(self.s.execute(sidebar_width), 200)
+        toggle.click()
+        self.s.wait(lambda: self.s.execute(sidebar_width) == 0, what="the sidebar to fold")
+        self.assertEqual(toggle.attr("aria-expanded"), "false")
+        self.assertEqual(toggle.attr("aria-label"), "Show the sidebar")
+        self.assertTrue(self.s.execute("return document.querySelector('[data-testid=sidebar]').inert"))
+        self.h.screenshot("sidebar-collapsed")
+        # Kept for the next start.
+        type(self).s = self.s = self.h.restart_app()
+        self.s.wait(lambda: self.s.execute(sidebar_width) == 0, what="the sidebar folded after a restart")
+        # Ctrl+B brings it back.
+        self.s.tid("composer-input").send_keys(KEYS["ctrl"] + "b" + "\ue000")
+        self.s.wait(lambda: self.s.execute(sidebar_width) > 200, what="Ctrl+B to show the sidebar")
+        self.assertEqual(self.s.tid("sidebar-toggle").attr("aria-expanded"), "true")
+
     def test_4_the_window_opens_where_it_was_left(self):
         win = desktop.app_window()
         desktop.xdotool("windowsize", win, "930", "610")
@@ -137,7 +173,7 @@ class Help(unittest.TestCase):
         place = read_json(saved)
         self.assertEqual((place["width"], place["height"], place["maximized"]), (930, 610, False))
 
-        self.s = self.h.restart_app()
+        type(self).s = self.s = self.h.restart_app()
         self.assertEqual(self.s.execute("return [innerWidth, innerHeight]"), [930, 610])
         x, y = desktop.xdotool("getwindowgeometry", "--shell", desktop.app_window()).split("\n")[1:3]
         self.assertEqual((x, y), (f"X={place['x']:.0f}", f"Y={place['y']:.0f}"))
@@ -148,7 +184,7 @@ class Help(unittest.TestCase):
         with open(saved, "w") as f:
             f.write('{"width": 93')
         time.sleep(1)
-        self.s = self.h.start_app()
+        type(self).s = self.s = self.h.start_app()
         self.assertEqual(self.s.execute("return [innerWidth, innerHeight]"), [1100, 760])
         self.assertTrue([n for n in os.listdir(self.h.data_dir) if n.startswith("window.json.corrupt-")])
 

@@ -472,6 +472,11 @@ function onClick(e) {
     copyMessage(copy);
     return;
   }
+  const copyCode = e.target.closest('[data-testid="code-copy"]');
+  if (copyCode) {
+    copyCodeBlock(copyCode);
+    return;
+  }
   const del = e.target.closest('[data-testid="message-delete"]');
   if (!del) return;
   if (!del.classList.contains('confirm')) {
@@ -505,6 +510,18 @@ async function copyMessage(button) {
     button.title = t('message.copy');
     button.setAttribute('aria-label', button.title);
     button.replaceChildren(icon('copy'));
+  }, CONFIRM_MS);
+}
+
+/** Copies a code block's text as it is shown (no Markdown fence). */
+async function copyCodeBlock(button) {
+  const code = button.closest('.code-block').querySelector('pre');
+  if (!(await handlers.onCopy(code.textContent))) return;
+  button.textContent = t('message.copied');
+  button.classList.add('done');
+  setTimeout(() => {
+    button.textContent = t('code.copy');
+    button.classList.remove('done');
   }, CONFIRM_MS);
 }
 
@@ -561,7 +578,10 @@ function messageEl(m) {
   const isUser = m.role === 'user';
   const body = h('div', { class: 'message-text', testid: 'message-text' });
   if (isUser) body.textContent = m.text;
-  else body.innerHTML = m.html; // sanitised by pulldown-cmark + ammonia in Rust
+  else {
+    body.innerHTML = m.html; // sanitised by pulldown-cmark + ammonia in Rust
+    for (const pre of body.querySelectorAll('pre')) codeBlock(pre);
+  }
   const actions = h('div', { class: 'message-actions' },
     iconButton('copy', t('message.copy'), { testid: 'message-copy', class: 'icon-button message-action message-copy' }),
     iconButton('trash', t('message.delete'), { testid: 'message-delete', class: 'icon-button message-action message-delete' }));
@@ -581,6 +601,17 @@ function messageEl(m) {
   isUser ? null : actions);
   elements.set(m.id, el);
   return el;
+}
+
+/** A code block with a bar above it: its language and a Copy button. */
+function codeBlock(pre) {
+  const code = pre.querySelector('code');
+  const language = [...(code?.classList ?? [])].find((c) => c.startsWith('language-'))?.slice('language-'.length);
+  const box = h('div', { class: 'code-block' });
+  pre.replaceWith(box);
+  box.append(h('div', { class: 'code-bar' },
+    h('span', { class: 'code-language', testid: 'code-language' }, language || t('code.plain')),
+    h('button', { type: 'button', class: 'ghost small code-copy', testid: 'code-copy' }, t('code.copy'))), pre);
 }
 
 function avatar() {

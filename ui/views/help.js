@@ -21,6 +21,7 @@ function shortcutRows(mod) {
     ['shortcuts.attach', [mod, 'O']],
     ['shortcuts.paste', [mod, 'V']],
     ['shortcuts.settings', [mod, ',']],
+    ['shortcuts.sidebar', [mod, 'B']],
     ['shortcuts.shortcuts', [mod, '/']],
     ['shortcuts.oldestLatest', ['Home'], ['End']],
     ['shortcuts.listMove', ['↑'], ['↓']],

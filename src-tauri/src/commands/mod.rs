@@ -9,6 +9,7 @@ mod system;
 #[cfg(test)]
 mod tests;
 mod transfer;
+mod ui_state;
 mod updates;
 
 pub use updates::UpdateState;
@@ -24,6 +25,8 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
         system::open_logs_folder,
         system::open_data_folder,
         system::copy_text,
+        ui_state::get_ui_state,
+        ui_state::set_ui_state,
         conversations::list_conversations,
         conversations::get_conversation,
         conversations::rename_conversation,
