@@ -10,8 +10,11 @@ use crate::error::{IpcError, IpcResult};
 use crate::settings_store::UI_STATE_FILE;
 use crate::AppState;
 
-/// The keys the page may keep, and whether a value fits.
-const KEYS: [(&str, fn(&Value) -> bool); 1] = [("sidebarCollapsed", Value::is_boolean)];
+/// Whether a value fits a key.
+type Fits = fn(&Value) -> bool;
+
+/// The keys the page may keep.
+const KEYS: [(&str, Fits); 1] = [("sidebarCollapsed", Value::is_boolean)];
 
 /// Every kept key with its value; an unreadable store reads as empty.
 #[tauri::command]
