@@ -331,3 +331,28 @@ fn test_proxy_refuses_invalid_settings_as_a_save_would() {
     assert_eq!(error["code"], json!("invalid_settings"));
     assert_eq!(error["fields"][0]["field"], json!("proxy"));
 }
+
+#[test]
+fn the_ui_state_keeps_only_known_keys_with_their_type() {
+    let app = MockApp::new(None);
+    assert_eq!(app.invoke("get_ui_state", json!({})).unwrap(), json!({}));
+    app.invoke(
+        "set_ui_state",
+        json!({"key": "sidebarCollapsed", "value": true}),
+    )
+    .unwrap();
+    assert_eq!(
+        app.invoke("get_ui_state", json!({})).unwrap(),
+        json!({"sidebarCollapsed": true})
+    );
+    for (key, value) in [("sidebarCollapsed", json!("yes")), ("theme", json!("dark"))] {
+        let refused = app
+            .invoke("set_ui_state", json!({"key": key, "value": value}))
+            .unwrap_err();
+        assert_eq!(refused["code"], json!("invalid_ui_state"));
+    }
+    assert_eq!(
+        app.invoke("get_ui_state", json!({})).unwrap(),
+        json!({"sidebarCollapsed": true})
+    );
+}
