@@ -17,6 +17,7 @@ from webdriver import KEYS
 
 ANSWER = "## Steps\n\n1. Mix **flour** and water.\n2. Wait `12 h`.\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n"
 CODE = "fn main() {\n    println!(\"rise\");\n}"
+FORMULA_ANSWER = "Euler: $e^{i\\pi} + 1 = 0$, and the mean:\n\n$$\\bar{x} = \\frac{1}{n}\\sum_{i=1}^{n} x_i$$\n"
 CODE_ANSWER = f"Like this:\n\n```rust\n{CODE}\n```\n\nand plain:\n\n```\nmix; wait\n```\n"
 
 
@@ -95,6 +96,34 @@ class Help(unittest.TestCase):
         self.s.wait(lambda: clipboard_text() == CODE + "\n", timeout=10, what="the code on the clipboard")
         self.assertEqual(answer.find_all('[data-testid="code-copy"]')[0].text, "Copied")
         self.h.screenshot("code-block")
+
+    def test_1c_a_formula_is_typeset(self):
+        self.fake.script(queue=[{"kind": "answer", "text": FORMULA_ANSWER}])
+        box = self.s.tid("composer-input")
+        box.click()
+        box.send_keys("What is the mean?")
+        box.send_keys(KEYS["enter"])
+        self.s.wait(lambda: len(self.messages("assistant")) == 3, what="the third answer")
+        shapes = self.s.execute(
+            "const a = [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop();"
+            "const box = (el) => { const r = el.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)]; };"
+            "const inline = a.querySelector('math:not([display=block])'), block = a.querySelector('math[display=block]');"
+            "return { inline: box(inline), block: box(block), frac: box(block.querySelector('mfrac')),"
+            "  sum: !!block.querySelector('munderover'),"
+            "  blockDisplay: getComputedStyle(block).display };")
+        self.h.screenshot("formula")
+        # Laid out as mathematics: a stacked fraction, taller than the inline formula's
+        # line; the display formula a block of its own.
+        self.assertGreater(shapes["frac"][1], 1.4 * shapes["inline"][1], shapes)
+        self.assertEqual(shapes["blockDisplay"], "block")
+        self.assertTrue(shapes["sum"], "the sum has its limits above and below")
+        self.assertGreater(shapes["inline"][0], 40)
+        # The TeX source is not shown (it is kept in an annotation), nor any dollar sign.
+        shown = self.s.execute(
+            "return [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop()"
+            ".querySelector('.message-text').innerText")
+        self.assertNotIn("\\frac", shown)
+        self.assertNotIn("$", shown)
 
     def test_2_ctrl_slash_lists_the_shortcuts(self):
         self.s.tid("composer-input").send_keys(KEYS["ctrl"] + "/" + "\ue000")

@@ -1,27 +1,67 @@
-//! Markdown answers to safe HTML: pulldown-cmark renders, ammonia sanitises.
+//! Markdown answers to safe HTML: pulldown-cmark renders (LaTeX between `$` or `$$` as
+//! MathML, by pulldown-latex: no script, nothing remote), ammonia sanitises.
 //! The output may be assigned to `innerHTML`; nothing else from the network may.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use pulldown_cmark::{html, Options, Parser};
+use pulldown_cmark::{html, CowStr, Event, Options, Parser};
+use pulldown_latex::config::DisplayMode;
 
 /// Bump when the HTML for the same Markdown changes: stored answers are re-rendered
 /// lazily, the next time they are read.
-pub const RENDERER_VERSION: i64 = 2;
+pub const RENDERER_VERSION: i64 = 3;
 
-/// Renders Markdown (CommonMark + tables, strikethrough, task lists) to sanitised HTML.
+/// Renders Markdown (CommonMark + tables, strikethrough, task lists, footnotes, math) to
+/// sanitised HTML.
 /// Links keep only http, https and mailto targets; images and raw HTML are dropped.
 pub fn render_markdown(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_FOOTNOTES;
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_MATH;
+    let events = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::InlineMath(tex) => Event::InlineHtml(math(&tex, DisplayMode::Inline)),
+        Event::DisplayMath(tex) => Event::InlineHtml(math(&tex, DisplayMode::Block)),
+        other => other,
+    });
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options));
+    html::push_html(&mut unsafe_html, events);
     sanitizer()
         .clean(&alignment_classes(&unsafe_html))
         .to_string()
+}
+
+/// LaTeX as MathML, its source kept in an annotation (copied with it, read by screen
+/// readers that want it). What pulldown-latex cannot read is shown as written.
+fn math(tex: &str, display_mode: DisplayMode) -> CowStr<'static> {
+    let storage = pulldown_latex::Storage::new();
+    let parser = pulldown_latex::Parser::new(tex, &storage);
+    let config = pulldown_latex::RenderConfig {
+        display_mode,
+        annotation: Some(tex),
+        ..Default::default()
+    };
+    let mut mathml = String::new();
+    match pulldown_latex::push_mathml(&mut mathml, parser, config) {
+        Ok(()) => mathml.into(),
+        Err(_) => format!("<code>{}</code>", escape_html(tex)).into(),
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Table cells' alignment as classes (`align-left`, `align-center`, `align-right`):
@@ -68,6 +108,10 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         b.url_schemes(HashSet::from(["http", "https", "mailto"]))
             .link_rel(Some("noopener noreferrer nofollow"))
             .rm_tags(["img"])
+            .add_tags(MATHML_TAGS)
+            .add_tag_attributes("math", ["display"])
+            .add_tag_attributes("annotation", ["encoding"])
+            .add_generic_attributes(MATHML_ATTRIBUTES)
             .add_allowed_classes("th", ALIGNMENT_CLASSES)
             .add_allowed_classes("td", ALIGNMENT_CLASSES)
             .add_allowed_classes("code", LANGUAGE_CLASSES)
@@ -75,6 +119,61 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         b
     })
 }
+
+/// MathML Core's presentation elements (what pulldown-latex writes).
+const MATHML_TAGS: [&str; 27] = [
+    "math",
+    "semantics",
+    "annotation",
+    "mrow",
+    "mi",
+    "mn",
+    "mo",
+    "ms",
+    "mtext",
+    "mspace",
+    "msub",
+    "msup",
+    "msubsup",
+    "munder",
+    "mover",
+    "munderover",
+    "mfrac",
+    "msqrt",
+    "mroot",
+    "mstyle",
+    "merror",
+    "mpadded",
+    "mphantom",
+    "mtable",
+    "mtr",
+    "mtd",
+    "mmultiscripts",
+];
+
+/// Their presentation attributes (no style, no href, no events).
+const MATHML_ATTRIBUTES: [&str; 20] = [
+    "mathvariant",
+    "displaystyle",
+    "scriptlevel",
+    "stretchy",
+    "fence",
+    "separator",
+    "lspace",
+    "rspace",
+    "largeop",
+    "movablelimits",
+    "symmetric",
+    "minsize",
+    "maxsize",
+    "accent",
+    "accentunder",
+    "linethickness",
+    "width",
+    "height",
+    "depth",
+    "columnspan",
+];
 
 const ALIGNMENT_CLASSES: [&str; 3] = ["align-left", "align-center", "align-right"];
 
@@ -145,6 +244,35 @@ mod tests {
             "<table><tr><td style=\"color: red\" class=\"align-right evil\">x</td></tr></table>",
         );
         assert!(!raw.contains("style") && !raw.contains("evil"), "{raw}");
+    }
+
+    #[test]
+    fn latex_becomes_mathml_without_style_or_script() {
+        let html =
+            render_markdown("Euler: $e^{i\\pi} + 1 = 0$, and\n\n$$\\frac{a}{b} = \\sqrt{x_1}$$\n");
+        for needle in [
+            "<math",
+            "<msup><mi>e</mi>",
+            "<mi>π</mi>",
+            "<math display=\"block\"",
+            "<mfrac><mrow><mi>a</mi></mrow><mrow><mi>b</mi></mrow></mfrac>",
+            "<msqrt><mrow><msub><mi>x</mi><mn>1</mn></msub></mrow></msqrt>",
+            "<annotation encoding=\"application/x-tex\">\\frac{a}{b} = \\sqrt{x_1}</annotation>",
+        ] {
+            assert!(html.contains(needle), "missing {needle} in {html}");
+        }
+        assert!(!html.contains("style="), "{html}");
+        // MathML is no way around the sanitiser.
+        let raw = render_markdown("<math><mi onclick=\"x()\" href=\"javascript:x()\">a</mi><script>x()</script><style>*{}</style></math>");
+        assert!(
+            !raw.contains("onclick")
+                && !raw.contains("href")
+                && !raw.contains("script")
+                && !raw.contains("style"),
+            "{raw}"
+        );
+        // Dollars that are not math stay text.
+        assert!(render_markdown("It costs $5 and $10.").contains("It costs $5 and $10."));
     }
 
     #[test]
