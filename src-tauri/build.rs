@@ -22,6 +22,7 @@ fn main() {
             "send_message",
             "ask",
             "cancel",
+            "context_image",
             "get_settings",
             "save_settings",
             "check_keyring",

@@ -72,11 +72,15 @@ export const sendMessage = (conversationId, text, image) =>
  *  { type: 'done', message, conversation } | { type: 'failed', error } | { type: 'cancelled' }.
  *  A failed question's error has `requestId` (also in its log lines and its `details`).
  *  Rejects with code 'busy' while the conversation waits for another answer. */
-export function ask(conversationId, onEvent) {
+/** `contextImage` false: a question without a picture of its own goes without one
+ *  (otherwise the conversation's latest picture goes again, as `contextImage` tells). */
+export function ask(conversationId, onEvent, contextImage = true) {
   const channel = new tauri.core.Channel();
   channel.onmessage = onEvent;
-  return invoke('ask', { conversationId, onEvent: channel });
+  return invoke('ask', { conversationId, onEvent: channel, contextImage });
 }
+/** -> { file, name, mime, size } | null: the picture a follow-up question sends again. */
+export const contextImage = (conversationId) => invoke('context_image', { conversationId });
 export const cancel = (conversationId) => invoke('cancel', { conversationId });
 
 /** -> { settings, defaults, endpointOverride, passwordSaved,

@@ -22,6 +22,7 @@ const state = {
   currentId: null,
   pending: new Map(), // conversationId -> { startedAt }
   failures: new Map(), // conversationId -> error
+  noContextImage: new Set(), // conversations whose latest picture is not to be sent again
 };
 let openSequence = 0; // the newest open request; older ones give way
 
@@ -34,6 +35,22 @@ function setCurrent(id) {
   state.currentId = id;
   sidebar.setActive(id);
   composer.setBusy(id != null && state.pending.has(id));
+  refreshContextImage();
+}
+
+/** The composer's "sent again" chip for the open conversation's latest picture. */
+async function refreshContextImage() {
+  const id = state.currentId;
+  if (id == null || state.noContextImage.has(id)) {
+    composer.setContextImage(null);
+    return;
+  }
+  try {
+    const image = await api.contextImage(id);
+    if (id === state.currentId && !state.noContextImage.has(id)) composer.setContextImage(image);
+  } catch (e) {
+    console.error(e);
+  }
 }
 
 /** Opens a conversation at its latest messages, or around `messageId`, highlighted. */
@@ -149,6 +166,8 @@ async function send() {
     return;
   }
   const { conversation: summary, message } = sent;
+  // A new picture is the one later questions send again, even after the last was removed.
+  if (image) state.noContextImage.delete(summary.id);
   const shown = state.currentId == null || state.currentId === summary.id;
   if (shown) state.currentId = summary.id;
   // The question goes out first; the page shows it while the backend sends it.
@@ -204,6 +223,7 @@ async function askFor(id, render = null) {
         if (state.currentId === id) conversation.append(event.message);
         sidebar.upsert(event.conversation);
         finish(null);
+        if (state.currentId === id) refreshContextImage();
         break;
       case 'progress': {
         const p = state.pending.get(id);
@@ -221,7 +241,7 @@ async function askFor(id, render = null) {
       default:
         break;
     }
-  });
+  }, !state.noContextImage.has(id));
   requestAnimationFrame(show);
   try {
     await asking;
@@ -369,6 +389,7 @@ async function saveSettings(settings) {
     applyTheme(state.settings.theme);
     if (language() !== before) await applyLanguage();
     composer.setModels(state.settings.models, state.settings.model);
+    refreshContextImage();
     closeSettings();
     toast(t('settings.saved'));
   } catch (e) {
@@ -432,7 +453,10 @@ async function start() {
   state.settings = (await api.getSettings()).settings;
   await loadStrings(language());
   applyTheme(state.settings.theme);
-  composer.initComposer({ onSend: send, onAttach: attach, onModel: chooseModel });
+  composer.initComposer({
+    onSend: send, onAttach: attach, onModel: chooseModel,
+    onDropContext: () => { if (state.currentId != null) state.noContextImage.add(state.currentId); },
+  });
   composer.setModels(state.settings.models, state.settings.model);
   initSettings({
     onSave: saveSettings,

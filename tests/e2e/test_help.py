@@ -1,8 +1,8 @@
 """End-to-end: the small desktop manners around a conversation. Copy on a message puts
 its Markdown on the real X clipboard (read back with xclip); a table keeps its column
 alignment; Ctrl+/ and the sidebar button open the keyboard shortcuts; About shows the
-version and the folders; the window opens again at the size and place it was left.
-Run by `make test`."""
+version and the folders; the window opens again at the size and place it was left; the
+picture a follow-up sends again is shown, and can be left out. Run by `make test`."""
 import json
 import os
 import re
@@ -13,6 +13,7 @@ import unittest
 
 import desktop
 from harness import ROOT, Harness
+from images import png
 from webdriver import KEYS
 
 ANSWER = "## Steps\n\n1. Mix **flour** and water.\n2. Wait `12 h`.\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n"
@@ -216,6 +217,57 @@ class Help(unittest.TestCase):
         type(self).s = self.s = self.h.start_app()
         self.assertEqual(self.s.execute("return [innerWidth, innerHeight]"), [1100, 760])
         self.assertTrue([n for n in os.listdir(self.h.data_dir) if n.startswith("window.json.corrupt-")])
+
+    def test_5_the_picture_a_follow_up_sends_again_is_shown_and_can_be_left_out(self):
+        def ask(text):
+            self.fake.clear()
+            before = len(self.messages("assistant"))
+            box = self.s.tid("composer-input")
+            box.click()
+            box.send_keys(text)
+            box.send_keys(KEYS["enter"])
+            self.s.wait(lambda: len(self.messages("assistant")) == before + 1, what=f"the answer to {text!r}")
+            reqs = self.fake.requests()
+            self.assertEqual(len(reqs), 1)
+            return next((p for p in reqs[0]["parts"] if p["name"] == "file"), None)
+
+        chip = lambda: self.s.tid("context-image-chip")  # noqa: E731
+        self.s.tid("new-conversation").click()
+        self.assertFalse(chip().displayed(), "a new conversation has no picture yet")
+        desktop.set_clipboard(png(64, 48, (200, 60, 40)), "image/png")
+        self.s.tid("composer-input").click()
+        self.s.tid("composer-input").send_keys(KEYS["ctrl"] + "v" + "\ue000")
+        self.s.wait(lambda: self.s.tid("attachment-chip").displayed(), timeout=20, what="the pasted picture")
+        self.assertIsNotNone(ask("What colour is this?"), "the question's own picture goes")
+
+        # The follow-up shows the picture it will send again, and sends it.
+        self.s.wait(lambda: chip().displayed(), what="the context picture chip")
+        self.assertEqual(self.s.tid("context-image-name").prop("textContent"), "Pasted image.png")
+        self.assertEqual(chip().find(".attachment-size").prop("textContent"), "Sent again with your question")
+        self.h.screenshot("context-image")
+        self.assertIsNotNone(ask("And is it warm?"), "the follow-up sends the picture again")
+
+        # Taken out: the next questions go without it.
+        self.s.tid("context-image-remove").click()
+        self.assertFalse(chip().displayed())
+        self.assertIsNone(ask("Any other thoughts?"), "no picture after it was taken out")
+        self.assertFalse(chip().displayed(), "it stays out")
+
+        # Re-sending turned off in the settings: no chip, no picture, in any conversation.
+        if self.s.tid("sidebar-toggle").attr("aria-expanded") == "false":
+            self.s.tid("sidebar-toggle").click()  # the settings button is in the sidebar
+        self.s.tid("settings-button").click()
+        self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")
+        box = self.s.tid("settings-resend-image")
+        self.assertTrue(box.prop("checked"))
+        box.click()
+        self.s.tid("settings-save").click()
+        self.s.wait(lambda: not self.s.tid("settings-dialog").displayed(), what="the settings to close")
+        self.assertFalse(read_json(os.path.join(self.h.data_dir, "settings.json"))["resendImage"])
+        type(self).s = self.s = self.h.restart_app()
+        self.s.wait(lambda: len(self.messages("user")) == 3, what="the conversation after the restart")
+        self.assertFalse(chip().displayed())
+        self.assertIsNone(ask("One more?"), "re-sending is off")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ import { imageUrl } from '../api.js';
 
 const input = () => $('[data-testid="composer-input"]');
 let attachment = null;
+let contextImage = null; // the picture a follow-up sends again; hidden under an attachment
 
-export function initComposer({ onSend, onAttach, onModel }) {
+/** onDropContext(): the person took the context picture out of the next questions. */
+export function initComposer({ onSend, onAttach, onModel, onDropContext }) {
   const form = $('[data-testid="composer"]');
   form.addEventListener('submit', (e) => { e.preventDefault(); onSend(); });
   input().addEventListener('keydown', (e) => {
@@ -17,6 +19,11 @@ export function initComposer({ onSend, onAttach, onModel }) {
   input().addEventListener('input', autosize);
   $('[data-testid="attach-button"]').addEventListener('click', onAttach);
   $('[data-testid="attachment-remove"]').addEventListener('click', () => setAttachment(null));
+  $('[data-testid="context-image-remove"]').addEventListener('click', () => {
+    setContextImage(null);
+    onDropContext();
+    input().focus();
+  });
   $('[data-testid="model-picker"]').addEventListener('change', (e) => onModel(e.target.value));
 }
 
@@ -52,6 +59,7 @@ export function setAttachment(image, preparation = null) {
   attachment = image;
   const chip = $('[data-testid="attachment-chip"]');
   chip.hidden = !image;
+  showContextImage();
   if (image) {
     $('[data-testid="attachment-thumb"]').src = imageUrl(image.file);
     chip.querySelector('.attachment-name').textContent = image.name;
@@ -62,6 +70,20 @@ export function setAttachment(image, preparation = null) {
       : '';
     showComposerError(null);
   }
+}
+
+/** The picture the next question sends again unless it has its own (`null`: none). */
+export function setContextImage(image) {
+  contextImage = image;
+  if (image) {
+    $('[data-testid="context-image-thumb"]').src = imageUrl(image.file);
+    $('[data-testid="context-image-name"]').textContent = image.name;
+  }
+  showContextImage();
+}
+
+function showContextImage() {
+  $('[data-testid="context-image-chip"]').hidden = !contextImage || !!attachment;
 }
 
 function preparationNotes(p) {

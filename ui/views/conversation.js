@@ -315,14 +315,15 @@ async function page(direction) {
   enqueue(before, fresh, before ? result.hasBefore : result.hasAfter);
 }
 
-/** Puts `messages` (oldest first) into the DOM at one end, a chunk per frame (the first
- *  at once when `now`); `more`: the store has more beyond them. Paging waits until they
- *  are all in. */
+/** Puts `messages` (oldest first) into the DOM at one end, a chunk per frame: the first
+ *  at once when `now`, else after the next paint (the window just opened is painted
+ *  with its first few messages alone); `more`: the store has more beyond them. Paging
+ *  waits until they are all in. */
 function enqueue(before, messages, more, now = true) {
   queue = { before, messages, more, generation: view.generation };
   view.loading = true;
   if (now) drain();
-  else requestAnimationFrame(drain);
+  else requestAnimationFrame(() => requestAnimationFrame(drain));
 }
 
 function drain() {

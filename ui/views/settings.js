@@ -189,6 +189,7 @@ function fill(s) {
   field('image-max-side').value = s.imageMaxSide;
   field('image-max-mb').value = Math.round((s.imageMaxBytes / MB) * 100) / 100;
   field('image-keep-metadata').checked = s.imageKeepMetadata;
+  field('resend-image').checked = s.resendImage;
   field('check-updates').checked = s.checkForUpdates;
   field('theme').value = s.theme;
   field('language').value = s.language;
@@ -219,6 +220,7 @@ function read() {
     imageMaxSide: num('image-max-side'),
     imageMaxBytes: megabytes('image-max-mb'),
     imageKeepMetadata: field('image-keep-metadata').checked,
+    resendImage: field('resend-image').checked,
     checkForUpdates: field('check-updates').checked,
     theme: field('theme').value,
     language: field('language').value,

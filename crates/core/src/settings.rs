@@ -166,6 +166,9 @@ pub struct Settings {
     pub image_max_bytes: u64,
     /// Keep EXIF, XMP and other metadata (place, camera, date) in what is sent.
     pub image_keep_metadata: bool,
+    /// A follow-up question without a picture of its own sends the conversation's latest
+    /// picture again (the service remembers nothing between questions).
+    pub resend_image: bool,
     /// Ask the update server at start whether a newer version exists (nothing is
     /// downloaded or installed without the person's consent).
     pub check_for_updates: bool,
@@ -191,6 +194,7 @@ impl Default for Settings {
             image_max_side: ImageOptions::DEFAULT_MAX_SIDE,
             image_max_bytes: ImageOptions::DEFAULT_MAX_BYTES,
             image_keep_metadata: false,
+            resend_image: true,
             check_for_updates: true,
             theme: Theme::System,
             language: "system".to_owned(),
@@ -927,7 +931,8 @@ mod tests {
             "proxy": { "url": "http://h:3128", "username": "u", "password": "from-the-page" },
             "connectTimeoutSecs": 10, "requestTimeoutSecs": 100, "maxPromptChars": 1000,
             "retryAttempts": 3, "retryMaxWaitSecs": 60, "imageMaxSide": 2048,
-            "imageMaxBytes": 4194304, "imageKeepMetadata": false, "checkForUpdates": true,
+            "imageMaxBytes": 4194304, "imageKeepMetadata": false, "resendImage": true,
+            "checkForUpdates": true,
             "theme": "dark", "language": "ru"
         }))
         .unwrap();

@@ -80,12 +80,15 @@ pub async fn send_message(
 }
 
 /// Fetches the answer to the conversation's last question. Outcomes arrive on `on_event`.
-/// Refused with `busy` while the conversation waits for another answer.
+/// Refused with `busy` while the conversation waits for another answer. A question
+/// without a picture of its own takes the conversation's latest one along (see
+/// [`context_image`]) unless `context_image` is false or the settings turn that off.
 #[tauri::command]
 pub async fn ask(
     state: State<'_, AppState>,
     conversation_id: i64,
     on_event: Channel<ChatEvent>,
+    context_image: Option<bool>,
 ) -> IpcResult<()> {
     let send = |event: ChatEvent| {
         if let Err(e) = on_event.send(event) {
@@ -96,7 +99,8 @@ pub async fn ask(
     let question = state.questions.begin(conversation_id)?;
     let request_id = question.request_id().to_owned();
     let span = tracing::info_span!("question", request_id = %request_id, conversation_id);
-    let outcome = answer(&state, conversation_id, &question, &send)
+    let resend = context_image.unwrap_or(true);
+    let outcome = answer(&state, conversation_id, resend, &question, &send)
         .instrument(span.clone())
         .await;
     drop(question);
@@ -123,6 +127,21 @@ pub async fn ask(
     Ok(())
 }
 
+/// The picture a follow-up question in this conversation sends again: its latest, or
+/// `None` (none, or re-sending turned off in the settings). The composer shows it.
+#[tauri::command]
+pub async fn context_image(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+) -> IpcResult<Option<StoredImage>> {
+    if !state.settings.get().resend_image {
+        return Ok(None);
+    }
+    state
+        .with_history(move |h| h.latest_image(conversation_id))
+        .await
+}
+
 /// Stops the question in flight in a conversation. `false` when there was none.
 #[tauri::command]
 pub fn cancel(state: State<'_, AppState>, conversation_id: i64) -> bool {
@@ -132,6 +151,7 @@ pub fn cancel(state: State<'_, AppState>, conversation_id: i64) -> bool {
 async fn answer(
     state: &AppState,
     conversation_id: i64,
+    resend: bool,
     question: &Question<'_>,
     send: &(impl Fn(ChatEvent) + Sync),
 ) -> IpcResult<(Message, ConversationSummary)> {
@@ -139,13 +159,21 @@ async fn answer(
     let settings = state.settings.get();
     let client = state.client(settings.client_config(state.endpoint_override.as_deref())?)?;
     let max_chars = settings.max_prompt_chars;
+    let resend = resend && settings.resend_image;
     let (prompt, image) = state
         .with_history(move |h| {
             let context = h.prompt_context(conversation_id, max_chars)?;
-            match prompt_for(&context, max_chars) {
-                Some(prompt) => Ok(Some((prompt, h.latest_image(conversation_id)?))),
-                None => Ok(None),
-            }
+            let Some(prompt) = prompt_for(&context, max_chars) else {
+                return Ok(None);
+            };
+            // The question's own picture always goes; an earlier one only when re-sent.
+            let own = context.tail.last().and_then(|m| m.image.clone());
+            let image = match own {
+                Some(image) => Some(image),
+                None if resend => h.latest_image(conversation_id)?,
+                None => None,
+            };
+            Ok(Some((prompt, image)))
         })
         .await?
         .ok_or_else(|| {
@@ -450,7 +478,7 @@ mod tests {
         std::thread::scope(|scope| {
             let state = app.state();
             let running =
-                scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, first)));
+                scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, first, None)));
             wait_for("the first question to start", || {
                 kinds(&first_events).contains(&"started".to_owned())
             });
@@ -498,7 +526,7 @@ mod tests {
         let (new, new_events) = channel();
         std::thread::scope(|scope| {
             let state = app.state();
-            let old_run = scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, old)));
+            let old_run = scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, old, None)));
             wait_for("the old question to start", || {
                 !kinds(&old_events).is_empty()
             });
@@ -507,7 +535,7 @@ mod tests {
                 Ok(json!(true))
             );
             let state = app.state();
-            let new_run = scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, new)));
+            let new_run = scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, new, None)));
             wait_for("the new question to start", || {
                 !kinds(&new_events).is_empty()
             });
@@ -575,7 +603,7 @@ mod tests {
         let app = MockApp::new(Some(server.endpoint()));
         let id = question(&app, "Broken?");
         let (channel, events) = channel();
-        tauri::async_runtime::block_on(ask(app.state(), id, channel)).unwrap();
+        tauri::async_runtime::block_on(ask(app.state(), id, channel, None)).unwrap();
         let events = events.lock().unwrap();
         let started = &events[0];
         let failed = events.last().unwrap();

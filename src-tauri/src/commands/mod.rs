@@ -44,6 +44,7 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
         chat::send_message,
         chat::ask,
         chat::cancel,
+        chat::context_image,
         settings::get_settings,
         settings::save_settings,
         settings::check_keyring,
