@@ -35,6 +35,39 @@ background: linear-gradient(#3b1d6e, #f08a3c);
 More on colour harmony: [Wikipedia](https://en.wikipedia.org/wiki/Color_scheme)."""
 
 
+RICH_EN = r"""The **mean** of $n$ values is their sum divided by $n$:
+
+$$\bar{x} = \frac{1}{n}\sum_{i=1}^{n} x_i$$
+
+| Value | Weight | Share |
+|:--|:-:|--:|
+| 3.5 | 2 | 40% |
+| 7.0 | 3 | 60% |
+
+In Python:
+
+```python
+def mean(xs):
+    return sum(xs) / len(xs)
+```"""
+
+RICH_RU = r"""**Среднее** из $n$ значений — их сумма, делённая на $n$:
+
+$$\bar{x} = \frac{1}{n}\sum_{i=1}^{n} x_i$$
+
+| Значение | Вес | Доля |
+|:--|:-:|--:|
+| 3,5 | 2 | 40% |
+| 7,0 | 3 | 60% |
+
+На Python:
+
+```python
+def mean(xs):
+    return sum(xs) / len(xs)
+```"""
+
+
 def sunset_png(w=320, h=200):
     rows = []
     for y in range(h):
@@ -114,6 +147,30 @@ def main():
         s.tid("settings-button").click()
         s.wait(lambda: s.tid("settings-dialog").displayed(), what="settings")
         shot("settings")
+        s.tid("settings-cancel").click()
+
+        # A formula, a table and code, in each theme and language (issue 14's set).
+        def settle(theme, language):
+            s.tid("settings-button").click()
+            s.wait(lambda: s.tid("settings-dialog").displayed(), what="settings")
+            s.execute("for (const [id, v] of arguments[0]) { const el = document.querySelector(`[data-testid=${id}]`);"
+                      " el.value = v; el.dispatchEvent(new Event('change', { bubbles: true })); }",
+                      [["settings-theme", theme], ["settings-language", language]])
+            s.tid("settings-save").click()
+            s.wait(lambda: not s.tid("settings-dialog").displayed(), what="the settings to close")
+
+        for language, question, answer in (("en", "How do I compute a mean?", RICH_EN),
+                                           ("ru", "Как посчитать среднее?", RICH_RU)):
+            settle("light", language)
+            s.tid("new-conversation").click()
+            h.fake.script(queue=[{"kind": "answer", "text": answer}], fallback={"kind": "echo"})
+            send(question)
+            s.wait(lambda: s.find_all('[data-role="assistant"]'), what="the answer")
+            s.execute("document.querySelector('[data-testid=message-list]').scrollTop = 0")
+            shot(f"light-{language}")
+            settle("dark", language)
+            shot(f"dark-{language}")
+        settle("system", "system")
         print(f"screenshots written to {DOCS}")
     finally:
         h.close()

@@ -10,7 +10,7 @@ import urllib.request
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
-KEYS = {"enter": "\ue007", "shift": "\ue008", "ctrl": "\ue009", "escape": "\ue00c", "backspace": "\ue003"}
+KEYS = {"enter": "\ue007", "shift": "\ue008", "ctrl": "\ue009", "escape": "\ue00c", "backspace": "\ue003", "tab": "\ue004"}
 
 
 class WebDriverError(Exception):
@@ -67,6 +67,14 @@ class Element:
 
     def displayed(self):
         return _call("GET", self._u("/displayed"))
+
+    def computed_role(self):
+        """The role in the accessibility tree, as assistive technology sees it."""
+        return _call("GET", self._u("/computedrole"))
+
+    def computed_label(self):
+        """The accessible name, as assistive technology reads it."""
+        return _call("GET", self._u("/computedlabel"))
 
     def find(self, css):
         v = _call("POST", self._u("/element"), {"using": "css selector", "value": css})
