@@ -111,6 +111,8 @@ def main():
             box.send_keys(KEYS["enter"])
 
         def shot(name):
+            # "Settings saved." notes and the focus left on a sidebar button are not the point.
+            s.execute("document.querySelectorAll('[data-testid=toasts] > *').forEach((t) => t.remove())")
             time.sleep(0.6)
             shutil.copy(h.screenshot(name), os.path.join(DOCS, f"{name}.png"))
 
@@ -138,8 +140,14 @@ def main():
         shot("pending")
         s.tid("cancel-button").click()
 
+        # One attempt, so the failure shows at once (the app would retry a 502 for minutes).
+        s.tid("settings-button").click()
+        s.wait(lambda: s.tid("settings-dialog").displayed(), what="settings")
+        s.tid("settings-retry-attempts").clear().send_keys("1")
+        s.tid("settings-save").click()
+        s.wait(lambda: not s.tid("settings-dialog").displayed(), what="the settings to close")
         s.tid("new-conversation").click()
-        h.fake.script(queue=[{"kind": "bad_gateway_html"}])
+        h.fake.script(queue=[{"kind": "bad_gateway_html"}], fallback={"kind": "echo"})
         send("Is the service awake yet?")
         s.wait(lambda: s.find_all('[data-role="error"]'), what="the error")
         shot("error")
@@ -167,8 +175,10 @@ def main():
             send(question)
             s.wait(lambda: s.find_all('[data-role="assistant"]'), what="the answer")
             s.execute("document.querySelector('[data-testid=message-list]').scrollTop = 0")
+            s.tid("composer-input").click()
             shot(f"light-{language}")
             settle("dark", language)
+            s.tid("composer-input").click()
             shot(f"dark-{language}")
         settle("system", "system")
         print(f"screenshots written to {DOCS}")
