@@ -12,6 +12,7 @@ mod logging;
 #[cfg(test)]
 mod mock_app;
 mod settings_store;
+mod single_instance;
 mod startup;
 mod state;
 mod sync;
@@ -46,6 +47,22 @@ pub fn run() {
             .as_deref(),
     );
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = ?data_dir.as_ref().ok(), "starting");
+    // Before the history is opened: a second start must not touch it.
+    let _instance = match &data_dir {
+        Ok(dir) => match single_instance::claim(dir, front(app.handle().clone())) {
+            Ok(single_instance::Claim::First(guard)) => Some(guard),
+            Ok(single_instance::Claim::HandedOver) => {
+                tracing::info!("already running on this data folder: brought it to the front");
+                drop(log_guard.take());
+                std::process::exit(0);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not check for another start; starting anyway");
+                None
+            }
+        },
+        Err(_) => None,
+    };
     let opened = data_dir
         .and_then(|dir| startup::open_state(app.handle(), dir, startup::endpoint_override()));
     // Managed state makes `setup` open the main window; without it there is none.
@@ -77,6 +94,17 @@ pub fn run() {
         }
         _ => {}
     });
+}
+
+/// Brings the main window to the front (a second start asked for it).
+fn front<R: Runtime>(app: tauri::AppHandle<R>) -> impl Fn() + Send + 'static {
+    move || {
+        if let Some(window) = app.get_webview_window(window_place::MAIN) {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    }
 }
 
 /// The app on any runtime: `run` builds it on Wry, tests on `tauri::test::mock_builder()`.

@@ -2,17 +2,20 @@
 its Markdown on the real X clipboard (read back with xclip); a table keeps its column
 alignment; Ctrl+/ and the sidebar button open the keyboard shortcuts; About shows the
 version and the folders; the window opens again at the size and place it was left; the
-picture a follow-up sends again is shown, and can be left out. Run by `make test`."""
+picture a follow-up sends again is shown, and can be left out; a second start on the
+same data folder brings the first forward and exits. Run by `make test`."""
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 import tomllib
 import unittest
 
 import desktop
-from harness import ROOT, Harness
+from harness import APP, ROOT, Harness
 from images import png
 from webdriver import KEYS
 
@@ -268,6 +271,41 @@ class Help(unittest.TestCase):
         self.s.wait(lambda: len(self.messages("user")) == 3, what="the conversation after the restart")
         self.assertFalse(chip().displayed())
         self.assertIsNone(ask("One more?"), "re-sending is off")
+
+    def test_6_a_second_start_brings_the_first_forward_and_exits(self):
+        env = dict(os.environ, DYNASPARK_DATA_DIR=self.h.data_dir, DYNASPARK_ENDPOINT=self.fake.endpoint)
+        started = time.time()
+        second = subprocess.run([APP], env=env, capture_output=True, timeout=60)
+        self.assertEqual(second.returncode, 0, second.stderr[-2000:])
+        self.assertLess(time.time() - started, 20)
+        windows = desktop.xdotool("search", "--onlyvisible", "--name", "Dynaspark Desktop", check=False).split()
+        self.assertEqual(len(windows), 1, "no second window")
+        logs = os.path.join(self.h.data_dir, "logs")
+
+        def logged(text):
+            for name in os.listdir(logs):
+                with open(os.path.join(logs, name), encoding="utf-8") as f:
+                    if text in f.read():
+                        return True
+            return False
+        self.s.wait(lambda: logged("another start handed over"), timeout=10, what="the running app to hear it")
+        self.assertTrue(logged("already running on this data folder"))
+        # The running app is untouched and answers.
+        self.assertEqual(self.s.execute("return document.body.dataset.ready"), "true")
+
+        # Another data folder is another app: it starts beside this one.
+        other = tempfile.mkdtemp(prefix="dynaspark-e2e-other-")
+        proc = subprocess.Popen([APP], env=dict(env, DYNASPARK_DATA_DIR=other),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.s.wait(lambda: len(desktop.xdotool("search", "--onlyvisible", "--name", "Dynaspark Desktop",
+                                                    check=False).split()) == 2, timeout=30,
+                        what="a second window for another data folder")
+            self.assertIsNone(proc.poll())
+        finally:
+            proc.kill()
+            proc.wait(10)
+            shutil.rmtree(other, ignore_errors=True)
 
 
 if __name__ == "__main__":

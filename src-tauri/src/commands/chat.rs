@@ -526,7 +526,8 @@ mod tests {
         let (new, new_events) = channel();
         std::thread::scope(|scope| {
             let state = app.state();
-            let old_run = scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, old, None)));
+            let old_run =
+                scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, old, None)));
             wait_for("the old question to start", || {
                 !kinds(&old_events).is_empty()
             });
@@ -535,7 +536,8 @@ mod tests {
                 Ok(json!(true))
             );
             let state = app.state();
-            let new_run = scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, new, None)));
+            let new_run =
+                scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, new, None)));
             wait_for("the new question to start", || {
                 !kinds(&new_events).is_empty()
             });
