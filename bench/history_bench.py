@@ -9,6 +9,7 @@ library only. Times are taken inside the page (performance.now, requestAnimation
 Python only starts each measurement and collects it."""
 import argparse
 import datetime
+import fcntl
 import json
 import os
 import platform
@@ -336,6 +337,25 @@ def stop_group(proc):
         proc.wait(10)
 
 
+def wait_released(data_dir, timeout=30):
+    """Until no app holds `data_dir` (one app per data folder: a start while the last is
+    still exiting would hand over to it and exit)."""
+    path = os.path.join(data_dir, "instance.lock")
+    if not os.path.exists(path):
+        return
+    deadline = time.time() + timeout
+    with open(path, "rb") as f:
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(f, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                if time.time() > deadline:
+                    raise RuntimeError(f"the last app still holds {path}")
+                time.sleep(0.1)
+
+
 def pid_of(binary, under):
     """The process running `binary` among the descendants of `under`."""
     for pid in descendants(under):
@@ -452,6 +472,7 @@ class Case:
 
     def start(self):
         """Starts the app; returns (sidebar listed, ready) in ms from the session request."""
+        wait_released(self.data)
         t0 = time.time() * 1000
         self.s = Session(self.url, APP)
         _call("POST", f"{self.s.base}/timeouts", {"script": 900_000})

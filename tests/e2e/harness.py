@@ -1,6 +1,7 @@
 """Starts what an end-to-end test needs: the fake Dynaspark server, tauri-driver with the
 app's environment (a temporary data directory, the fake endpoint), and app sessions.
 Expects to run inside an X server (make test wraps it in xvfb-run)."""
+import fcntl
 import json
 import os
 import shutil
@@ -99,10 +100,29 @@ class Harness:
         self.session = None
 
     def start_app(self):
+        self.wait_released()
         self.session = Session(self.url, APP)
         self.session.wait(lambda: self.session.execute("return document.body.dataset.ready === 'true'"),
                           timeout=60, what="the UI to be ready")
         return self.session
+
+    def wait_released(self, timeout=30):
+        """Until no app holds this data folder: a start while the last one is still
+        exiting would hand over to it and exit (one app per data folder)."""
+        path = os.path.join(self.data_dir, "instance.lock")
+        if not os.path.exists(path):
+            return
+        deadline = time.time() + timeout
+        with open(path, "rb") as f:
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_UN)
+                    return
+                except BlockingIOError:
+                    if time.time() > deadline:
+                        raise AssertionError(f"the last app still holds {path}")
+                    time.sleep(0.1)
 
     def restart_app(self):
         self.session.quit()
