@@ -9,7 +9,6 @@ library only. Times are taken inside the page (performance.now, requestAnimation
 Python only starts each measurement and collects it."""
 import argparse
 import datetime
-import fcntl
 import json
 import os
 import platform
@@ -25,7 +24,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
-from harness import free_port, tauri_driver_path, wait_port  # noqa: E402
+from harness import free_port, tauri_driver_path, wait_port, wait_released  # noqa: E402
 from webdriver import Session, WebDriverError, _call  # noqa: E402
 
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -335,25 +334,6 @@ def stop_group(proc):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-
-
-def wait_released(data_dir, timeout=30):
-    """Until no app holds `data_dir` (one app per data folder: a start while the last is
-    still exiting would hand over to it and exit)."""
-    path = os.path.join(data_dir, "instance.lock")
-    if not os.path.exists(path):
-        return
-    deadline = time.time() + timeout
-    with open(path, "rb") as f:
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(f, fcntl.LOCK_UN)
-                return
-            except BlockingIOError:
-                if time.time() > deadline:
-                    raise RuntimeError(f"the last app still holds {path}")
-                time.sleep(0.1)
 
 
 def pid_of(binary, under):

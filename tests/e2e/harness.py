@@ -48,6 +48,25 @@ def tauri_driver_path():
     raise RuntimeError("tauri-driver not found: run scripts/deps.sh --test")
 
 
+def wait_released(data_dir, timeout=30):
+    """Until no app holds `data_dir`: a start while the last one is still exiting would
+    hand over to it and exit (one app per data folder)."""
+    path = os.path.join(data_dir, "instance.lock")
+    if not os.path.exists(path):
+        return
+    deadline = time.time() + timeout
+    with open(path, "rb") as f:
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(f, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                if time.time() > deadline:
+                    raise AssertionError(f"the last app still holds {path}") from None
+                time.sleep(0.1)
+
+
 class Fake:
     """The fake Dynaspark server, scripted over its /__fake/ control routes."""
 
@@ -100,29 +119,11 @@ class Harness:
         self.session = None
 
     def start_app(self):
-        self.wait_released()
+        wait_released(self.data_dir)
         self.session = Session(self.url, APP)
         self.session.wait(lambda: self.session.execute("return document.body.dataset.ready === 'true'"),
                           timeout=60, what="the UI to be ready")
         return self.session
-
-    def wait_released(self, timeout=30):
-        """Until no app holds this data folder: a start while the last one is still
-        exiting would hand over to it and exit (one app per data folder)."""
-        path = os.path.join(self.data_dir, "instance.lock")
-        if not os.path.exists(path):
-            return
-        deadline = time.time() + timeout
-        with open(path, "rb") as f:
-            while True:
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    fcntl.flock(f, fcntl.LOCK_UN)
-                    return
-                except BlockingIOError:
-                    if time.time() > deadline:
-                        raise AssertionError(f"the last app still holds {path}")
-                    time.sleep(0.1)
 
     def restart_app(self):
         self.session.quit()
