@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the views: an element builder (text goes in as text,
 // never as markup), icons, inline title editing and frame timing.
 
-import { t, formatNumber } from './i18n.js';
+import { t, formatNumber, hasOwn } from './i18n.js';
 
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
@@ -93,4 +93,19 @@ export const nextFrame = () => new Promise((resolve) => requestAnimationFrame(()
 /** Epoch milliseconds on the high-resolution clock (the benchmark's marks). */
 export const now = () => performance.timeOrigin + performance.now();
 
-export const errorText = (e) => (e && e.message) || String(e);
+/** What went wrong, for people. The backend writes its messages in English, with the
+ *  particulars (host, HTTP status, seconds); in another language the error's code picks
+ *  that language's sentence, and the English one goes to Details (`errorDetails`). */
+export function errorText(e) {
+  if (e && typeof e.code === 'string' && hasOwn(`errors.${e.code}`)) {
+    return t(`errors.${e.code}`, { s: e.retryAfterSecs ?? '' });
+  }
+  return (e && e.message) || String(e);
+}
+
+/** The error's details, with the backend's own message first when `errorText` said it
+ *  in another language. */
+export function errorDetails(e) {
+  const translated = e && e.message && errorText(e) !== e.message;
+  return [translated ? e.message : null, e?.details].filter(Boolean).join('\n') || null;
+}

@@ -57,6 +57,9 @@ export function translate(root = document) {
   for (const el of root.querySelectorAll('[data-i18n-aria-label]')) el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
 }
 
+/** Whether the active language has its own string for `key` (not the fallback's). */
+export const hasOwn = (key) => lang !== LANGUAGES[0] && strings[key] != null;
+
 /** The active language ("en", "ru"): the locale given to Intl. */
 export const locale = () => lang;
 

@@ -91,6 +91,28 @@ class Language(unittest.TestCase):
             "import('./i18n.js').then(({ formatNumber }) => done(formatNumber(1234.5)))"), "1\u00a0234,5")
         self.h.screenshot("ru-conversation")
 
+    def test_2b_a_failure_is_explained_in_russian_with_the_particulars_in_details(self):
+        # Cloudflare's 403 is not retried; its English message names the HTTP status.
+        self.s.tid("new-conversation").click()
+        self.h.fake.script(queue=[{"kind": "status", "status": 403, "content_type": "text/html",
+                                   "body": "<html><title>Attention Required! | Cloudflare</title></html>"}])
+        box = self.s.tid("composer-input")
+        box.click()
+        box.send_keys("And the colours?")
+        box.send_keys(KEYS["enter"])
+        err = self.s.wait(lambda: (self.s.find_all('[data-testid="message"][data-role="error"]') or [None])[0],
+                          what="the failure")
+        self.assertEqual(err.attr("data-code"), "cloudflare")
+        self.assertEqual(err.find('[data-testid="message-text"]').prop("textContent"),
+                         "Запрос заблокирован Cloudflare. Повторите позже или через другую сеть.")
+        details = err.find('[data-testid="error-details"] pre').prop("textContent")
+        self.assertIn("The request was blocked by Cloudflare (HTTP 403)", details)
+        self.assertIn("Request id: ", details)
+        self.assertEqual(err.find('[data-testid="retry-button"]').prop("textContent"), "Повторить")
+        self.h.screenshot("ru-error")
+        err.find('[data-testid="retry-button"]').click()
+        self.s.wait(lambda: len(self.messages("assistant")) == 1, what="the answer after Retry")
+
     def test_3_english_chosen_in_settings_applies_at_once(self):
         self.s.tid("settings-button").click()
         self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")

@@ -11,7 +11,7 @@
 // top takes its height from that block and what is dropped gives it back, so the
 // messages on screen never move (moving them means repainting everything).
 
-import { h, $, icon, iconButton, editInline, nextFrame } from '../dom.js';
+import { h, $, icon, iconButton, editInline, nextFrame, errorText, errorDetails } from '../dom.js';
 import { t } from '../i18n.js';
 import { imageUrl, listMessages } from '../api.js';
 import { openLightbox } from './lightbox.js';
@@ -659,15 +659,16 @@ function retryReason(code) {
 
 function failure(error) {
   const cancelled = error.code === 'cancelled';
-  const details = error.details
+  const detailText = errorDetails(error);
+  const details = detailText
     ? h('details', { class: 'error-details', testid: 'error-details' },
       h('summary', {}, t('error.details')),
-      h('pre', {}, error.details))
+      h('pre', {}, detailText))
     : null;
   return h('article', { class: `message error${cancelled ? ' cancelled' : ''}`, testid: 'message', dataset: { role: 'error', code: error.code } },
     h('div', { class: 'bubble' },
       cancelled || error.code === 'unanswered' ? null : h('strong', { class: 'error-title' }, t('error.title')),
-      h('div', { class: 'message-text', testid: 'message-text' }, cancelled ? t('error.cancelled') : error.message),
+      h('div', { class: 'message-text', testid: 'message-text' }, cancelled ? t('error.cancelled') : errorText(error)),
       details,
       error.retryable === false ? null
         : h('button', { type: 'button', class: 'primary small', testid: 'retry-button', onClick: () => handlers.onRetry() }, t('error.retry'))));
