@@ -23,6 +23,8 @@ fn main() {
             "ask",
             "cancel",
             "context_image",
+            "get_instructions",
+            "set_instructions",
             "get_settings",
             "save_settings",
             "check_keyring",

@@ -79,6 +79,10 @@ export function ask(conversationId, onEvent, contextImage = true) {
   channel.onmessage = onEvent;
   return invoke('ask', { conversationId, onEvent: channel, contextImage });
 }
+/** -> string: the conversation's instructions ("" for none). */
+export const getInstructions = (conversationId) => invoke('get_instructions', { conversationId });
+/** Sets them (blank text removes them). -> Summary */
+export const setInstructions = (conversationId, text) => invoke('set_instructions', { conversationId, text });
 /** -> { file, name, mime, size } | null: the picture a follow-up question sends again. */
 export const contextImage = (conversationId) => invoke('context_image', { conversationId });
 export const cancel = (conversationId) => invoke('cancel', { conversationId });

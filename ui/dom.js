@@ -43,6 +43,7 @@ export const ICONS = {
   close: 'M6 6l12 12M18 6L6 18',
   copy: 'M9 9h11v11H9zM5 15H4V4h11v1',
   check: 'M5 12l5 5L20 7',
+  instructions: 'M4 6h10M4 12h16M4 18h8M17 4v4M15 6h4',
 };
 
 export function icon(name) {

@@ -13,6 +13,7 @@ import { initSettings, openSettings, closeSettings, showErrors } from './views/s
 import { toast } from './views/toasts.js';
 import { initUpdates } from './views/update.js';
 import { initHelp, showShortcuts } from './views/help.js';
+import { initInstructions, openInstructions } from './views/instructions.js';
 
 const UNDO_MS = 8000;
 
@@ -126,6 +127,12 @@ function toggleSidebar(collapsed = !$('.app').classList.contains('sidebar-collap
   button.setAttribute('aria-label', button.title);
   if (collapsed && sidebarEl.contains(document.activeElement)) composer.focusInput();
   if (keep) api.setUiState('sidebarCollapsed', collapsed).catch(console.error);
+}
+
+/** Saves a conversation's instructions and shows them where they are kept. */
+async function saveInstructions(id, text) {
+  applySummary(await api.setInstructions(id, text));
+  if (id === state.currentId) openConversation(id); // the dialog closes meanwhile
 }
 
 /** Copies `text` to the clipboard; false (and a toast saying why) when it could not. */
@@ -477,10 +484,12 @@ async function start() {
     onSuggestion: (text) => composer.setText(text),
     onDeleteMessage: deleteMessage,
     onCopy: copyText,
+    onInstructions: (id) => { if (id != null) openInstructions(id); },
     onRename: renameConversation,
     onExport: (id, format) => exportHistory([id], format),
   });
   initHelp(state.info, isMac);
+  initInstructions({ onSave: saveInstructions });
   $('[data-testid="sidebar-toggle"]').addEventListener('click', () => toggleSidebar());
   api.getUiState().then((ui) => { if (ui.sidebarCollapsed) toggleSidebar(true, false); }).catch(console.error);
   initSearch({ onOpen: (conversationId, messageId) => openConversation(conversationId, messageId) });

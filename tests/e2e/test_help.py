@@ -307,6 +307,53 @@ class Help(unittest.TestCase):
             proc.wait(10)
             shutil.rmtree(other, ignore_errors=True)
 
+    def test_7_instructions_go_first_with_every_question(self):
+        self.s.tid("new-conversation").click()
+        box = self.s.tid("composer-input")
+        box.click()
+        box.send_keys("Is it raining?")
+        box.send_keys(KEYS["enter"])
+        self.s.wait(lambda: len(self.messages("assistant")) == 1, what="the first answer")
+        self.s.tid("conversation-instructions").click()
+        dialog = self.s.tid("instructions-dialog")
+        self.s.wait(lambda: dialog.displayed(), what="the instructions dialog")
+        self.assertEqual(self.s.tid("instructions-input").prop("value"), "")
+        self.s.tid("instructions-input").send_keys("Answer in French.")
+        self.assertEqual(self.s.tid("instructions-count").prop("textContent"), "17 / 4000")
+        self.h.screenshot("instructions-dialog")
+        self.s.tid("instructions-save").click()
+        self.s.wait(lambda: not dialog.displayed(), what="the dialog to close")
+        note = self.s.wait(lambda: (self.s.find_all('[data-testid="message"][data-role="system"]') or [None])[0],
+                           what="the instructions in the conversation")
+        self.assertEqual(note.find('[data-testid="message-text"]').prop("textContent"), "Answer in French.")
+
+        self.fake.clear()
+        box.click()
+        box.send_keys("And tomorrow?")
+        box.send_keys(KEYS["enter"])
+        self.s.wait(lambda: len(self.messages("assistant")) == 2, what="the second answer")
+        prompt = next(p for p in self.fake.requests()[0]["parts"] if p["name"] == "user_input")["text"]
+        self.assertTrue(prompt.startswith("System: Answer in French.\nUser: Is it raining?\n"), prompt)
+        self.assertTrue(prompt.endswith("User: And tomorrow?\nAssistant:"), prompt)
+        self.h.screenshot("instructions")
+
+        # Removed: the note goes, and the next question goes without them.
+        self.s.tid("conversation-instructions").click()
+        self.s.wait(lambda: dialog.displayed(), what="the instructions dialog again")
+        self.assertEqual(self.s.tid("instructions-input").prop("value"), "Answer in French.")
+        self.s.tid("instructions-remove").click()
+        self.s.wait(lambda: not dialog.displayed(), what="the dialog to close again")
+        self.s.wait(lambda: not self.s.find_all('[data-testid="message"][data-role="system"]'),
+                    what="the note to go")
+        self.fake.clear()
+        box.click()
+        box.send_keys("Still raining?")
+        box.send_keys(KEYS["enter"])
+        self.s.wait(lambda: len(self.messages("assistant")) == 3, what="the third answer")
+        prompt = next(p for p in self.fake.requests()[0]["parts"] if p["name"] == "user_input")["text"]
+        # (The echo answers quote earlier prompts, so only the start tells.)
+        self.assertTrue(prompt.startswith("User: Is it raining?\n"), prompt)
+
 
 if __name__ == "__main__":
     unittest.main()

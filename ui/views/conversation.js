@@ -67,6 +67,7 @@ let frame = 0;
 let queue = null;
 
 /** handlers: onCancel(), onRetry(), onSuggestion(text), onDeleteMessage(id) -> Promise,
+ *  onInstructions(conversationId),
  *  onCopy(text) -> Promise<boolean> (copied),
  *  onRename(id, title), onExport(id, format). */
 export function initConversation(callbacks) {
@@ -87,6 +88,7 @@ export function initConversation(callbacks) {
   header.oldest.addEventListener('click', () => jumpTo('oldest'));
   header.actions.append(
     iconButton('pencil', t('chat.rename'), { testid: 'conversation-rename-header', onClick: renameFromHeader, 'data-i18n-title': 'chat.rename' }),
+    iconButton('instructions', t('instructions.title'), { testid: 'conversation-instructions', onClick: () => handlers.onInstructions(view.id), 'data-i18n-title': 'instructions.title' }),
     exportButton('markdown', 'MD'),
     exportButton('json', 'JSON'));
   list.addEventListener('scroll', () => { if (!frame) frame = requestAnimationFrame(onFrame); }, { passive: true });
@@ -576,6 +578,7 @@ function welcome() {
 }
 
 function messageEl(m) {
+  if (m.role === 'system') return instructionsEl(m);
   const isUser = m.role === 'user';
   const body = h('div', { class: 'message-text', testid: 'message-text' });
   if (isUser) body.textContent = m.text;
@@ -600,6 +603,19 @@ function messageEl(m) {
     m.text.trim() ? body : null,
     isUser || !m.model ? null : h('div', { class: 'message-meta' }, m.model)),
   isUser ? null : actions);
+  elements.set(m.id, el);
+  return el;
+}
+
+/** The conversation's instructions where they were set: a note, not a bubble. */
+function instructionsEl(m) {
+  const el = h('article', {
+    class: 'message system', testid: 'message', dataset: { role: 'system', id: String(m.id) },
+    'aria-label': t('instructions.title'),
+  },
+  h('div', { class: 'instructions-note' },
+    h('strong', { 'data-i18n': 'instructions.title' }, t('instructions.title')),
+    h('span', { class: 'message-text', testid: 'message-text' }, m.text)));
   elements.set(m.id, el);
   return el;
 }

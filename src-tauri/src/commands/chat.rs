@@ -275,17 +275,65 @@ fn prompt_for(context: &PromptContext, max_chars: usize) -> Option<String> {
             })
             .collect()
     };
+    // The conversation's instructions (its system message) lead the prompt, however late
+    // they were set; the trimming then treats them as the first message.
+    let not_system = |m: &&Message| m.role != Role::System;
     Some(if context.complete {
-        dynaspark::flatten_within(&flat(&context.tail), max_chars)
+        let systems = context.tail.iter().filter(|m| m.role == Role::System);
+        let led: Vec<Message> = systems
+            .chain(context.tail.iter().filter(not_system))
+            .cloned()
+            .collect();
+        dynaspark::flatten_within(&flat(&led), max_chars)
     } else {
+        let head: Vec<Message> = context
+            .systems
+            .iter()
+            .chain(context.head.iter().filter(not_system))
+            .take(3)
+            .cloned()
+            .collect();
+        let tail: Vec<Message> = context.tail.iter().filter(not_system).cloned().collect();
         dynaspark::flatten_long(
-            &flat(&context.head),
+            &flat(&head),
             &flat(&context.systems),
-            &flat(&context.tail),
+            &flat(&tail),
             max_chars,
         )
     })
 }
+
+/// The conversation's instructions, sent first with every question ("" for none).
+#[tauri::command]
+pub async fn get_instructions(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+) -> IpcResult<String> {
+    state
+        .with_history(move |h| h.instructions(conversation_id))
+        .await
+}
+
+/// Sets (or with blank text, removes) the conversation's instructions.
+#[tauri::command]
+pub async fn set_instructions(
+    state: State<'_, AppState>,
+    conversation_id: i64,
+    text: String,
+) -> IpcResult<ConversationSummary> {
+    if text.chars().count() > MAX_INSTRUCTIONS_CHARS {
+        return Err(IpcError::new(
+            "instructions_too_long",
+            format!("Instructions can be at most {MAX_INSTRUCTIONS_CHARS} characters long."),
+        ));
+    }
+    state
+        .with_history(move |h| h.set_instructions(conversation_id, &text))
+        .await
+}
+
+/// Instructions go with every question: a long text would crowd out the conversation.
+const MAX_INSTRUCTIONS_CHARS: usize = 4000;
 
 async fn stored_image(state: &AppState, r: ImageRef) -> IpcResult<StoredImage> {
     let images = state.images.clone();
@@ -619,5 +667,82 @@ mod tests {
                 .starts_with(&format!("Request id: {request_id}")),
             "{failed}"
         );
+    }
+
+    #[test]
+    fn instructions_lead_the_prompt_however_late_they_were_set() {
+        let server = tauri::async_runtime::block_on(FakeServer::start_local());
+        server.set_fallback(Behaviour::Answer {
+            text: "Oui.".into(),
+        });
+        let app = MockApp::new(Some(server.endpoint()));
+        let ask_now = |id: i64| {
+            let (channel, _events) = channel();
+            tauri::async_runtime::block_on(ask(app.state(), id, channel, None)).unwrap();
+        };
+        let id = question(&app, "Is it raining?");
+        ask_now(id);
+        let instructions = json!({"conversationId": id});
+        assert_eq!(
+            app.invoke("get_instructions", instructions.clone())
+                .unwrap(),
+            json!("")
+        );
+        app.invoke(
+            "set_instructions",
+            json!({"conversationId": id, "text": " Answer in French. "}),
+        )
+        .unwrap();
+        assert_eq!(
+            app.invoke("get_instructions", instructions.clone())
+                .unwrap(),
+            json!("Answer in French.")
+        );
+        app.invoke(
+            "send_message",
+            json!({"conversationId": id, "text": "And tomorrow?", "image": null}),
+        )
+        .unwrap();
+        ask_now(id);
+        let prompt = |n: usize| {
+            let requests = server.requests();
+            let part = requests[n]
+                .parts
+                .iter()
+                .find(|p| p.name == "user_input")
+                .unwrap();
+            part.text.clone().unwrap()
+        };
+        assert_eq!(
+            prompt(1),
+            "System: Answer in French.\nUser: Is it raining?\nAssistant: Oui.\nUser: And tomorrow?\nAssistant:"
+        );
+        // Changed in place, then removed: one system message at most, then none.
+        app.invoke(
+            "set_instructions",
+            json!({"conversationId": id, "text": "Be brief."}),
+        )
+        .unwrap();
+        assert_eq!(
+            message_roles(&app, id),
+            ["user", "assistant", "system", "user", "assistant"]
+        );
+        app.invoke(
+            "set_instructions",
+            json!({"conversationId": id, "text": "  "}),
+        )
+        .unwrap();
+        assert_eq!(
+            message_roles(&app, id),
+            ["user", "assistant", "user", "assistant"]
+        );
+        let long = "x".repeat(MAX_INSTRUCTIONS_CHARS + 1);
+        let refused = app
+            .invoke(
+                "set_instructions",
+                json!({"conversationId": id, "text": long}),
+            )
+            .unwrap_err();
+        assert_eq!(refused["code"], json!("instructions_too_long"));
     }
 }

@@ -45,6 +45,8 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
         chat::ask,
         chat::cancel,
         chat::context_image,
+        chat::get_instructions,
+        chat::set_instructions,
         settings::get_settings,
         settings::save_settings,
         settings::check_keyring,

@@ -69,6 +69,64 @@ impl History {
         self.message(id)
     }
 
+    /// The conversation's instructions: the text of its system message ("" for none).
+    pub fn instructions(&self, conversation_id: i64) -> Result<String> {
+        self.summary(conversation_id)?;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT text FROM messages WHERE conversation_id = ?1 AND role = 'system'
+                 ORDER BY id LIMIT 1",
+            )?
+            .query_row([conversation_id], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    /// Sets the conversation's instructions, kept as its one system message: its text is
+    /// replaced when it has one, a message is added when not, and blank `text` removes
+    /// it. The next questions send it first (see `prompt_context`).
+    pub fn set_instructions(
+        &mut self,
+        conversation_id: i64,
+        text: &str,
+    ) -> Result<ConversationSummary> {
+        self.summary(conversation_id)?;
+        let text = text.trim();
+        let existing: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM messages WHERE conversation_id = ?1 AND role = 'system'
+                 ORDER BY id LIMIT 1",
+                [conversation_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match (existing, text.is_empty()) {
+            (Some(id), true) => {
+                self.conn
+                    .execute("DELETE FROM messages WHERE id = ?1", [id])?;
+            }
+            (Some(id), false) => {
+                self.conn.execute(
+                    "UPDATE messages SET text = ?2 WHERE id = ?1",
+                    params![id, text],
+                )?;
+            }
+            (None, false) => {
+                let system = NewMessage {
+                    role: Role::System,
+                    text: text.to_owned(),
+                    image: None,
+                    model: None,
+                };
+                self.add_message(conversation_id, system)?;
+            }
+            (None, true) => {}
+        }
+        self.summary(conversation_id)
+    }
+
     /// One message by id.
     pub fn message(&mut self, id: i64) -> Result<Message> {
         let stored = self
