@@ -88,6 +88,27 @@ export function editInline(target, { value, testid, label, onSave, onDone = () =
   return input;
 }
 
+/** A dialog (`<name>-dialog`) with a title and a Close button (`<name>-close`) above
+ *  `body`; Esc closes it too (native). Its strings are data-i18n keys. */
+export function panel(name, titleKey, ...body) {
+  const titleId = `${name}-title`;
+  return h('dialog', { class: `panel ${name}`, testid: `${name}-dialog`, 'aria-labelledby': titleId },
+    h('header', {},
+      h('h2', { id: titleId, 'data-i18n': titleKey }),
+      h('button', {
+        type: 'button', class: 'ghost small', testid: `${name}-close`, 'data-i18n': 'dialog.close',
+        onClick: (e) => e.target.closest('dialog').close(),
+      })),
+    h('div', { class: 'panel-body' }, ...body));
+}
+
+/** Shows `dialog` as the only open one, with the focus on `focus`. */
+export function showPanel(dialog, focus) {
+  for (const d of document.querySelectorAll('dialog[open]')) if (d !== dialog) d.close();
+  if (!dialog.open) dialog.showModal();
+  focus.focus();
+}
+
 /** Resolves in the frame after the next one is laid out (i.e. after a paint). */
 export const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 

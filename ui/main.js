@@ -33,10 +33,11 @@ const fail = (e) => toast(errorText(e), { kind: 'error' });
 const statusOf = (id) => ({ pending: state.pending.get(id) || null, failure: state.failures.get(id) || null });
 
 function setCurrent(id) {
+  const changed = id !== state.currentId;
   state.currentId = id;
   sidebar.setActive(id);
   composer.setBusy(id != null && state.pending.has(id));
-  refreshContextImage();
+  if (changed) refreshContextImage();
 }
 
 /** The composer's "sent again" chip for the open conversation's latest picture. */
@@ -184,6 +185,8 @@ async function send() {
     sidebar.upsert(summary, started);
     if (shown && state.currentId === summary.id) {
       setCurrent(summary.id);
+      // Only a question's own picture changes what the next one sends again.
+      if (image) refreshContextImage();
       conversation.append(message);
       conversation.setTitle(summary.title);
       sidebar.revealActive();
@@ -230,7 +233,6 @@ async function askFor(id, render = null) {
         if (state.currentId === id) conversation.append(event.message);
         sidebar.upsert(event.conversation);
         finish(null);
-        if (state.currentId === id) refreshContextImage();
         break;
       case 'progress': {
         const p = state.pending.get(id);

@@ -19,6 +19,7 @@ pub enum Content {
 /// Copied files first (a file manager's Copy; the file keeps its name and type), then
 /// pixels. `None` when there is neither.
 pub fn read() -> IpcResult<Option<Content>> {
+    let unreadable = |e| unavailable(e, "read", READ_FAILED);
     let mut board = arboard::Clipboard::new().map_err(unreadable)?;
     match board.get().file_list() {
         Ok(paths) if !paths.is_empty() => return Ok(Some(Content::Files(paths))),
@@ -41,14 +42,15 @@ pub fn read() -> IpcResult<Option<Content>> {
     }
 }
 
-fn unreadable(e: arboard::Error) -> IpcError {
-    tracing::warn!(error = %e, "clipboard unreadable");
+const READ_FAILED: &str = "The clipboard could not be read. Copy the image again, or attach it with the button or by dropping it on the window.";
+const WRITE_FAILED: &str = "The text could not be copied to the clipboard.";
+
+/// `clipboard_unavailable`, saying `message`, with the library's words in the details.
+fn unavailable(e: arboard::Error, doing: &str, message: &str) -> IpcError {
+    tracing::warn!(error = %e, "clipboard could not be {doing}");
     IpcError {
         details: Some(e.to_string()),
-        ..IpcError::new(
-            "clipboard_unavailable",
-            "The clipboard could not be read. Copy the image again, or attach it with the button or by dropping it on the window.",
-        )
+        ..IpcError::new("clipboard_unavailable", message)
     }
 }
 
@@ -59,6 +61,7 @@ static WRITER: Mutex<Option<arboard::Clipboard>> = Mutex::new(None);
 
 /// Puts `text` on the clipboard (and on Linux, the primary selection is left alone).
 pub fn write_text(text: &str) -> IpcResult<()> {
+    let unwritable = |e| unavailable(e, "written", WRITE_FAILED);
     let mut writer = crate::sync::lock(&WRITER);
     if writer.is_none() {
         *writer = Some(arboard::Clipboard::new().map_err(unwritable)?);
@@ -69,15 +72,4 @@ pub fn write_text(text: &str) -> IpcResult<()> {
         *writer = None;
         unwritable(e)
     })
-}
-
-fn unwritable(e: arboard::Error) -> IpcError {
-    tracing::warn!(error = %e, "clipboard unwritable");
-    IpcError {
-        details: Some(e.to_string()),
-        ..IpcError::new(
-            "clipboard_unavailable",
-            "The text could not be copied to the clipboard.",
-        )
-    }
 }

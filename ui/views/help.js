@@ -2,7 +2,7 @@
 // Ctrl+/ or Cmd+/) and "About" (version, data and log folders, each with a button that
 // shows it in the file manager). Built here, translated like the rest (data-i18n).
 
-import { h, $, errorText } from '../dom.js';
+import { h, $, errorText, panel, showPanel } from '../dom.js';
 import { t, translate } from '../i18n.js';
 import { openDataFolder, openLogsFolder } from '../api.js';
 
@@ -61,19 +61,6 @@ export function initHelp(appInfo, isMac) {
 export const showShortcuts = () => show(shortcutsDialog);
 export const showAbout = () => show(aboutDialog);
 
-/** A dialog with a title and a Close button; Esc closes it too (native). */
-function panel(name, titleKey, ...body) {
-  const titleId = `${name}-title`;
-  return h('dialog', { class: `panel ${name}`, testid: `${name}-dialog`, 'aria-labelledby': titleId },
-    h('header', {},
-      h('h2', { id: titleId, 'data-i18n': titleKey }),
-      h('button', {
-        type: 'button', class: 'ghost small', testid: `${name}-close`, 'data-i18n': 'dialog.close',
-        onClick: (e) => e.target.closest('dialog').close(),
-      })),
-    h('div', { class: 'panel-body' }, ...body));
-}
-
 function folder(which, path, open) {
   const result = h('small', { class: 'error', testid: `about-${which}-result`, role: 'alert' });
   return h('div', { class: 'about-folder' },
@@ -94,7 +81,5 @@ function folder(which, path, open) {
 }
 
 function show(dialog) {
-  for (const d of document.querySelectorAll('dialog[open]')) if (d !== dialog) d.close();
-  if (!dialog.open) dialog.showModal();
-  dialog.querySelector('[data-testid$="-close"]').focus();
+  showPanel(dialog, dialog.querySelector('[data-testid$="-close"]'));
 }

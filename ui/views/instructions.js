@@ -2,7 +2,7 @@
 // conversation's header. The text is kept by the backend as the conversation's system
 // message and sent first with every question (see commands::chat::prompt_for).
 
-import { h, errorText } from '../dom.js';
+import { h, errorText, panel, showPanel } from '../dom.js';
 import { t, translate } from '../i18n.js';
 import { getInstructions } from '../api.js';
 
@@ -24,17 +24,13 @@ export function initInstructions({ onSave }) {
   });
   count = h('small', { class: 'help instructions-count', testid: 'instructions-count' });
   error = h('small', { class: 'error', testid: 'instructions-error', role: 'alert' });
-  dialog = h('dialog', { class: 'panel instructions', testid: 'instructions-dialog', 'aria-labelledby': 'instructions-title' },
-    h('header', {},
-      h('h2', { id: 'instructions-title', 'data-i18n': 'instructions.title' }),
-      h('button', { type: 'button', class: 'ghost small', testid: 'instructions-close', 'data-i18n': 'dialog.close', onClick: () => dialog.close() })),
-    h('div', { class: 'panel-body' },
-      h('p', { class: 'about-text', id: 'instructions-help', 'data-i18n': 'instructions.help' }),
-      h('label', { class: 'field' }, h('span', { 'data-i18n': 'instructions.label' }), input, count, error),
-      h('div', { class: 'row instructions-actions' },
-        h('button', { type: 'button', class: 'ghost small outlined', testid: 'instructions-remove', 'data-i18n': 'instructions.remove', onClick: () => submit('') }),
-        h('span', { class: 'spacer' }),
-        h('button', { type: 'button', class: 'primary', testid: 'instructions-save', 'data-i18n': 'instructions.save', onClick: () => submit(input.value) }))));
+  dialog = panel('instructions', 'instructions.title',
+    h('p', { class: 'about-text', id: 'instructions-help', 'data-i18n': 'instructions.help' }),
+    h('label', { class: 'field' }, h('span', { 'data-i18n': 'instructions.label' }), input, count, error),
+    h('div', { class: 'row instructions-actions' },
+      h('button', { type: 'button', class: 'ghost small outlined', testid: 'instructions-remove', 'data-i18n': 'instructions.remove', onClick: () => submit('') }),
+      h('span', { class: 'spacer' }),
+      h('button', { type: 'button', class: 'primary', testid: 'instructions-save', 'data-i18n': 'instructions.save', onClick: () => submit(input.value) })));
   document.body.append(dialog);
   translate(dialog);
 }
@@ -54,9 +50,7 @@ export async function openInstructions(id) {
     error.textContent = errorText(e);
   }
   counted();
-  for (const d of document.querySelectorAll('dialog[open]')) d.close();
-  dialog.showModal();
-  input.focus();
+  showPanel(dialog, input);
 }
 
 async function submit(text) {

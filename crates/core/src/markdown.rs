@@ -22,8 +22,8 @@ pub fn render_markdown(markdown: &str) -> String {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_MATH;
     let events = Parser::new_ext(markdown, options).map(|event| match event {
-        Event::InlineMath(tex) => Event::InlineHtml(math(&tex, DisplayMode::Inline)),
-        Event::DisplayMath(tex) => Event::InlineHtml(math(&tex, DisplayMode::Block)),
+        Event::InlineMath(tex) => math(tex, DisplayMode::Inline),
+        Event::DisplayMath(tex) => math(tex, DisplayMode::Block),
         other => other,
     });
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
@@ -34,34 +34,22 @@ pub fn render_markdown(markdown: &str) -> String {
 }
 
 /// LaTeX as MathML, its source kept in an annotation (copied with it, read by screen
-/// readers that want it). What pulldown-latex cannot read is shown as written.
-fn math(tex: &str, display_mode: DisplayMode) -> CowStr<'static> {
+/// readers that want it). What pulldown-latex cannot read it marks in the MathML; were
+/// the writing itself to fail, the TeX would show as inline code (escaped by
+/// pulldown-cmark like any other).
+fn math(tex: CowStr<'_>, display_mode: DisplayMode) -> Event<'_> {
     let storage = pulldown_latex::Storage::new();
-    let parser = pulldown_latex::Parser::new(tex, &storage);
+    let parser = pulldown_latex::Parser::new(&tex, &storage);
     let config = pulldown_latex::RenderConfig {
         display_mode,
-        annotation: Some(tex),
+        annotation: Some(&tex),
         ..Default::default()
     };
     let mut mathml = String::new();
     match pulldown_latex::push_mathml(&mut mathml, parser, config) {
-        Ok(()) => mathml.into(),
-        Err(_) => format!("<code>{}</code>", escape_html(tex)).into(),
+        Ok(()) => Event::InlineHtml(mathml.into()),
+        Err(_) => Event::Code(tex),
     }
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Table cells' alignment as classes (`align-left`, `align-center`, `align-right`):

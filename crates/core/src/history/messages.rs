@@ -73,14 +73,21 @@ impl History {
     pub fn instructions(&self, conversation_id: i64) -> Result<String> {
         self.summary(conversation_id)?;
         Ok(self
+            .system_message(conversation_id)?
+            .map(|(_, text)| text)
+            .unwrap_or_default())
+    }
+
+    /// The id and text of the conversation's (first) system message.
+    fn system_message(&self, conversation_id: i64) -> Result<Option<(i64, String)>> {
+        Ok(self
             .conn
             .prepare_cached(
-                "SELECT text FROM messages WHERE conversation_id = ?1 AND role = 'system'
+                "SELECT id, text FROM messages WHERE conversation_id = ?1 AND role = 'system'
                  ORDER BY id LIMIT 1",
             )?
-            .query_row([conversation_id], |r| r.get(0))
-            .optional()?
-            .unwrap_or_default())
+            .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 
     /// Sets the conversation's instructions, kept as its one system message: its text is
@@ -93,15 +100,7 @@ impl History {
     ) -> Result<ConversationSummary> {
         self.summary(conversation_id)?;
         let text = text.trim();
-        let existing: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM messages WHERE conversation_id = ?1 AND role = 'system'
-                 ORDER BY id LIMIT 1",
-                [conversation_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let existing = self.system_message(conversation_id)?.map(|(id, _)| id);
         match (existing, text.is_empty()) {
             (Some(id), true) => {
                 self.conn
