@@ -41,9 +41,13 @@ export const listMessages = (conversationId, anchor = { kind: 'latest' }, limit 
   invoke('list_messages', { conversationId, anchor, limit });
 /** -> Summary (the conversation with its new count) */
 export const deleteMessage = (id) => invoke('delete_message', { id });
+/** Shows the version `step` places from message `id` (-1 / 1). -> Message (now shown) */
+export const switchVersion = (id, step) => invoke('switch_version', { id, step });
+/** Puts a message of an earlier version on the shown path (a search hit). */
+export const revealMessage = (id) => invoke('reveal_message', { id });
 
 /** Full-text search over every message (prefix match, Russian and English).
- *  -> { hits: [{ messageId, conversationId, title, role, snippet, createdAt }], tookMs }
+ *  -> { hits: [{ messageId, conversationId, title, role, snippet, createdAt, hidden }], tookMs }
  *  In `snippet`, U+E000 opens and U+E001 closes a highlighted match. */
 export const search = (query, limit = 50) => invoke('search_messages', { query, limit });
 
@@ -67,17 +71,22 @@ export const importImagePaths = (paths) => invoke('import_image_paths', { paths 
 export const sendMessage = (conversationId, text, image) =>
   invoke('send_message', { conversationId, text, image: image ? { file: image.file, name: image.name } : null });
 
-/** Asks for the answer to the last question. `onEvent` gets
+/** Edit and resend: saves `text` as a new version of question `messageId` (its picture
+ *  goes with it); ask() then answers it. -> { conversation: Summary, message: Message } */
+export const editQuestion = (messageId, text) => invoke('edit_question', { messageId, text });
+
+/** Asks for the answer to the last question (or, with `regenerate`, a new version of
+ *  that answer, asked with what came before it). `onEvent` gets
  *  { type: 'started', requestId, ... } | { type: 'progress', progress } |
  *  { type: 'done', message, conversation } | { type: 'failed', error } | { type: 'cancelled' }.
  *  A failed question's error has `requestId` (also in its log lines and its `details`).
  *  Rejects with code 'busy' while the conversation waits for another answer. */
 /** `contextImage` false: a question without a picture of its own goes without one
  *  (otherwise the conversation's latest picture goes again, as `contextImage` tells). */
-export function ask(conversationId, onEvent, contextImage = true) {
+export function ask(conversationId, onEvent, contextImage = true, regenerate = null) {
   const channel = new tauri.core.Channel();
   channel.onmessage = onEvent;
-  return invoke('ask', { conversationId, onEvent: channel, contextImage });
+  return invoke('ask', { conversationId, onEvent: channel, contextImage, regenerate });
 }
 /** -> string: the conversation's instructions ("" for none). */
 export const getInstructions = (conversationId) => invoke('get_instructions', { conversationId });
@@ -136,6 +145,10 @@ export const copyText = (text) => invoke('copy_text', { text });
 export const imageUrl = (file) => tauri.core.convertFileSrc(file, 'dsimg');
 
 /** Native drag and drop onto the window: paths, never bytes. */
+/** The macOS menu bar's items (src-tauri/src/menu.rs): `handler(action)`, action one of
+ *  'new-conversation', 'attach', 'settings', 'toggle-sidebar', 'search', 'shortcuts', 'about'. */
+export const onMenu = (handler) => tauri.event.listen('menu', (e) => handler(e.payload));
+
 export async function onFileDrop({ enter, leave, drop }) {
   const { listen } = tauri.event;
   await listen('tauri://drag-enter', (e) => enter(e.payload));

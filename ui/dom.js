@@ -44,6 +44,9 @@ export const ICONS = {
   copy: 'M9 9h11v11H9zM5 15H4V4h11v1',
   check: 'M5 12l5 5L20 7',
   instructions: 'M4 6h10M4 12h16M4 18h8M17 4v4M15 6h4',
+  regenerate: 'M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7',
+  left: 'M15 6l-6 6 6 6',
+  right: 'M9 6l6 6-6 6',
 };
 
 export function icon(name) {

@@ -12,7 +12,7 @@ import { initSearch, focusSearch } from './views/search.js';
 import { initSettings, openSettings, closeSettings, showErrors } from './views/settings.js';
 import { toast } from './views/toasts.js';
 import { initUpdates } from './views/update.js';
-import { initHelp, showShortcuts } from './views/help.js';
+import { initHelp, showAbout, showShortcuts } from './views/help.js';
 import { initInstructions, openInstructions } from './views/instructions.js';
 
 const UNDO_MS = 8000;
@@ -148,10 +148,50 @@ async function copyText(text) {
 }
 
 async function deleteMessage(id) {
+  // A message with other versions gives way to one of them: the path changes.
+  const versioned = (conversation.loadedMessage(id)?.branches ?? 1) > 1;
   try {
     const summary = await api.deleteMessage(id);
-    conversation.removeMessage(id);
+    if (versioned) await conversation.reload();
+    else conversation.removeMessage(id);
     sidebar.upsert(summary);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+/** Edit and resend: the edited question becomes a new version and is asked. True once
+ *  saved; on failure the editor keeps the text and says why. */
+async function editQuestion(id, text) {
+  const conversationId = state.currentId;
+  if (conversationId == null) return false;
+  if (state.pending.has(conversationId)) {
+    toast(t('composer.busy'), { kind: 'info' });
+    return false;
+  }
+  let sent;
+  try {
+    sent = await api.editQuestion(id, text);
+  } catch (e) {
+    fail(e);
+    return false;
+  }
+  sidebar.upsert(sent.conversation);
+  // The new path is shown before the question goes: an answer can then only follow it.
+  if (state.currentId === conversationId) await conversation.reload();
+  askFor(conversationId);
+  return true;
+}
+
+/** Shows another version of a message ("‹ 1/2 ›"), keeping it where it is on screen. */
+async function switchVersion(id, step) {
+  const conversationId = state.currentId;
+  if (conversationId == null || state.pending.has(conversationId)) return;
+  const place = document.querySelector(`[data-testid="message"][data-id="${id}"]`);
+  try {
+    const shown = await api.switchVersion(id, step);
+    await conversation.reload(shown.id, place);
+    sidebar.upsert(await api.getConversation(conversationId));
   } catch (e) {
     fail(e);
   }
@@ -206,13 +246,13 @@ function statusChanged(id) {
 /** Asks for the answer to conversation `id`'s last question. `render` (optional) shows
  *  what led to it: it runs at the next frame, after the request has left (the page's
  *  layout work no longer delays the question), and before any event of the answer. */
-async function askFor(id, render = null) {
+async function askFor(id, render = null, regenerate = null) {
   if (id == null || state.pending.has(id)) {
     render?.();
     return;
   }
   state.failures.delete(id);
-  state.pending.set(id, { startedAt: Date.now() });
+  state.pending.set(id, { startedAt: Date.now(), regenerate });
   let shown = false;
   const show = () => {
     if (shown) return;
@@ -223,14 +263,17 @@ async function askFor(id, render = null) {
   const finish = (failure) => {
     show();
     state.pending.delete(id);
-    if (failure) state.failures.set(id, failure);
+    // Retry asks the same way (a failed regeneration is regenerated again).
+    if (failure) state.failures.set(id, { ...failure, regenerate });
     statusChanged(id);
   };
   const asking = api.ask(id, (event) => {
     show();
     switch (event.type) {
       case 'done':
-        if (state.currentId === id) conversation.append(event.message);
+        // A regenerated answer replaces what followed the old one: the path is new.
+        if (state.currentId === id && regenerate != null) conversation.reload();
+        else if (state.currentId === id) conversation.append(event.message);
         sidebar.upsert(event.conversation);
         finish(null);
         break;
@@ -250,7 +293,7 @@ async function askFor(id, render = null) {
       default:
         break;
     }
-  }, !state.noContextImage.has(id));
+  }, !state.noContextImage.has(id), regenerate);
   requestAnimationFrame(show);
   try {
     await asking;
@@ -465,6 +508,7 @@ async function start() {
   composer.initComposer({
     onSend: send, onAttach: attach, onModel: chooseModel,
     onDropContext: () => { if (state.currentId != null) state.noContextImage.add(state.currentId); },
+    onEditLast: () => conversation.editLast(),
   });
   composer.setModels(state.settings.models, state.settings.model);
   initSettings({
@@ -482,7 +526,13 @@ async function start() {
   });
   conversation.initConversation({
     onCancel: () => api.cancel(state.currentId),
-    onRetry: () => askFor(state.currentId),
+    onRetry: () => askFor(state.currentId, null, state.failures.get(state.currentId)?.regenerate ?? null),
+    onEdit: editQuestion,
+    onRegenerate: (id) => {
+      if (state.currentId != null && state.pending.has(state.currentId)) toast(t('composer.busy'), { kind: 'info' });
+      else askFor(state.currentId, null, id);
+    },
+    onSwitchVersion: switchVersion,
     onSuggestion: (text) => composer.setText(text),
     onDeleteMessage: deleteMessage,
     onCopy: copyText,
@@ -494,13 +544,34 @@ async function start() {
   initInstructions({ onSave: saveInstructions });
   $('[data-testid="sidebar-toggle"]').addEventListener('click', () => toggleSidebar());
   api.getUiState().then((ui) => { if (ui.sidebarCollapsed) toggleSidebar(true, false); }).catch(console.error);
-  initSearch({ onOpen: (conversationId, messageId) => openConversation(conversationId, messageId) });
+  initSearch({
+    onOpen: async (conversationId, messageId, hidden) => {
+      // A hit in an earlier version: that version is shown first.
+      if (hidden) await api.revealMessage(messageId).catch(fail);
+      return openConversation(conversationId, messageId);
+    },
+  });
   $('[data-testid="search-input"]').title = `${t('search.placeholder')} (${isMac ? '⌘K' : 'Ctrl+K'})`;
   $('[data-testid="new-conversation"]').addEventListener('click', newConversation);
   $('[data-testid="settings-button"]').addEventListener('click', showSettings);
   $('[data-testid="message-list"]').addEventListener('click', links);
   document.addEventListener('keydown', shortcuts);
   document.addEventListener('paste', pasted);
+  // The macOS menu bar (src-tauri/src/menu.rs): each item does what its shortcut does.
+  const menuActions = {
+    'new-conversation': newConversation,
+    'attach': attach,
+    'settings': showSettings,
+    'toggle-sidebar': () => toggleSidebar(),
+    'search': focusSearch,
+    'shortcuts': showShortcuts,
+    'about': showAbout,
+  };
+  api.onMenu((action) => {
+    // As with the keys: nothing behind an open dialog, but the shortcuts list and About.
+    const overDialog = action === 'shortcuts' || action === 'about';
+    if (overDialog || !document.querySelector('dialog[open]')) menuActions[action]?.();
+  }).catch(console.error);
 
   const overlay = $('[data-testid="drop-overlay"]');
   await api.onFileDrop({

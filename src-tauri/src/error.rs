@@ -122,6 +122,8 @@ mod tests {
             details: Some("HTTP 429".into()),
             fields: vec![dynaspark_core::FieldError {
                 field: "proxy",
+                code: "proxy_no_port",
+                params: Default::default(),
                 message: "Bad.".into(),
             }],
             retry_after_secs: Some(14),
@@ -135,7 +137,7 @@ mod tests {
                 "code": "rate_limited",
                 "message": "Too many questions.",
                 "details": "Request id: 0badc0de\nHTTP 429",
-                "fields": [{"field": "proxy", "message": "Bad."}],
+                "fields": [{"field": "proxy", "code": "proxy_no_port", "message": "Bad."}],
                 "retryAfterSecs": 14,
                 "requestId": "0badc0de",
                 "retryable": true
@@ -210,16 +212,31 @@ mod tests {
 
     #[test]
     fn invalid_settings_list_their_fields() {
-        let e = dynaspark_core::Error::InvalidSettings(vec![dynaspark_core::FieldError {
-            field: "endpoint",
-            message: "Use http:// or https://.".into(),
-        }]);
+        let invalid = dynaspark_core::Settings {
+            endpoint: "ftp://h/x".into(),
+            image_max_side: 1,
+            ..Default::default()
+        }
+        .validate();
+        let e = dynaspark_core::Error::InvalidSettings(invalid);
         assert_eq!(
             serde_json::to_value(IpcError::from(e)).unwrap(),
             json!({
                 "code": "invalid_settings",
                 "message": "Some settings need fixing before they can be saved.",
-                "fields": [{"field": "endpoint", "message": "Use http:// or https://."}],
+                "fields": [
+                    {
+                        "field": "endpoint",
+                        "code": "endpoint_wrong_scheme",
+                        "message": "The endpoint address is not valid: it must start with http:// or https://"
+                    },
+                    {
+                        "field": "imageMaxSide",
+                        "code": "image_side_range",
+                        "params": { "min": 256, "max": 8192 },
+                        "message": "The longest side of images must be 256 to 8192 pixels."
+                    }
+                ],
                 "retryable": false
             })
         );

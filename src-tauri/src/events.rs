@@ -108,6 +108,8 @@ mod tests {
                 image: None,
                 model: Some("gemini-1.5-flash".into()),
                 created_at: 1_700_000_000_000,
+                branch: 1,
+                branches: 1,
             },
             conversation: ConversationSummary {
                 id: 3,

@@ -9,6 +9,7 @@ mod events;
 mod image_protocol;
 mod in_flight;
 mod logging;
+mod menu;
 #[cfg(test)]
 mod mock_app;
 mod settings_store;
@@ -129,6 +130,10 @@ pub(crate) fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         })
         .invoke_handler(commands::handler())
         .setup(|app| {
+            // macOS apps have a menu bar (Copy and Paste go through it); Linux and Windows
+            // windows stay without one.
+            #[cfg(target_os = "macos")]
+            menu::install(app)?;
             // The main window only once the data is open (see `run`), where it was left.
             let Some(data_dir) = app.try_state::<AppState>().map(|s| s.data_dir.clone()) else {
                 return Ok(());

@@ -112,7 +112,9 @@ class Harness:
         self.fake = Fake(self.log)
         self.driver_port = free_port()
         env = dict(os.environ, DYNASPARK_DATA_DIR=self.data_dir, DYNASPARK_ENDPOINT=self.fake.endpoint, **(env or {}))
-        self.driver = subprocess.Popen([tauri_driver_path(), "--port", str(self.driver_port)],
+        # Its own WebKitWebDriver port too (the default, 4445, would let only one run at a time).
+        self.driver = subprocess.Popen([tauri_driver_path(), "--port", str(self.driver_port),
+                                        "--native-port", str(free_port())],
                                        env=env, stdout=self.log, stderr=self.log, start_new_session=True)
         wait_port(self.driver_port)
         self.url = f"http://127.0.0.1:{self.driver_port}"

@@ -113,6 +113,26 @@ class Language(unittest.TestCase):
         err.find('[data-testid="retry-button"]').click()
         self.s.wait(lambda: len(self.messages("assistant")) == 1, what="the answer after Retry")
 
+    def test_2c_a_settings_field_error_is_said_in_russian(self):
+        self.s.tid("settings-button").click()
+        self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")
+        timeout = self.s.tid("settings-connect-timeout")
+        timeout.clear()
+        timeout.send_keys("0")
+        self.s.tid("settings-save").click()
+        error = self.s.tid("settings-error-connectTimeoutSecs")
+        self.s.wait(lambda: error.text, what="the connect timeout's error")
+        # "300" takes the genitive plural; the validation's English stays in the tooltip.
+        self.assertEqual(error.prop("textContent"), "Тайм-аут подключения должен быть от 1 до 300 секунд.")
+        self.assertEqual(error.attr("title"), "The connect timeout must be 1 to 300 seconds.")
+        self.assertIn("invalid", timeout.attr("class"))
+        self.assertTrue(self.s.tid("settings-dialog").displayed(), "an invalid form is not saved")
+        self.s.execute("document.querySelector('[data-testid=settings-error-connectTimeoutSecs]')"
+                       ".scrollIntoView({block: 'center'})")
+        self.h.screenshot("ru-settings-error")
+        self.s.tid("settings-cancel").click()
+        self.s.wait(lambda: not self.s.tid("settings-dialog").displayed(), what="the dialog to close")
+
     def test_3_english_chosen_in_settings_applies_at_once(self):
         self.s.tid("settings-button").click()
         self.s.wait(lambda: self.s.tid("settings-dialog").displayed(), what="the settings dialog")

@@ -10,7 +10,7 @@ import urllib.request
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
-KEYS = {"enter": "\ue007", "shift": "\ue008", "ctrl": "\ue009", "escape": "\ue00c", "backspace": "\ue003", "tab": "\ue004"}
+KEYS = {"enter": "\ue007", "shift": "\ue008", "ctrl": "\ue009", "escape": "\ue00c", "backspace": "\ue003", "tab": "\ue004", "up": "\ue013"}
 
 
 class WebDriverError(Exception):

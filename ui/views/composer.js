@@ -1,5 +1,6 @@
-// The composer: multi-line input (Enter sends, Shift+Enter breaks the line), the
-// attachment chip, the model picker, and the composer's own error line.
+// The composer: multi-line input (Enter sends, Shift+Enter breaks the line, Up when it
+// is empty edits the last question), the attachment chip, the model picker, and the
+// composer's own error line.
 
 import { $, formatBytes } from '../dom.js';
 import { t } from '../i18n.js';
@@ -9,12 +10,15 @@ const input = () => $('[data-testid="composer-input"]');
 let attachment = null;
 let contextImage = null; // the picture a follow-up sends again; hidden under an attachment
 
-/** onDropContext(): the person took the context picture out of the next questions. */
-export function initComposer({ onSend, onAttach, onModel, onDropContext }) {
+/** onDropContext(): the person took the context picture out of the next questions.
+ *  onEditLast() -> boolean: Up in the empty composer opened the last question's editor. */
+export function initComposer({ onSend, onAttach, onModel, onDropContext, onEditLast }) {
   const form = $('[data-testid="composer"]');
   form.addEventListener('submit', (e) => { e.preventDefault(); onSend(); });
   input().addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); onSend(); }
+    else if (e.key === 'ArrowUp' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey
+      && !input().value && !attachment && onEditLast()) e.preventDefault();
   });
   input().addEventListener('input', autosize);
   $('[data-testid="attach-button"]').addEventListener('click', onAttach);

@@ -67,7 +67,8 @@ let frame = 0;
 let queue = null;
 
 /** handlers: onCancel(), onRetry(), onSuggestion(text), onDeleteMessage(id) -> Promise,
- *  onInstructions(conversationId),
+ *  onInstructions(conversationId), onEdit(id, text) -> Promise<boolean> (sent),
+ *  onRegenerate(id), onSwitchVersion(id, step),
  *  onCopy(text) -> Promise<boolean> (copied),
  *  onRename(id, title), onExport(id, format). */
 export function initConversation(callbacks) {
@@ -176,6 +177,42 @@ export function append(message) {
     keepAnchor(() => trimFront(view.messages.length - MAX_ELEMENTS));
   }
   updateJump();
+}
+
+/** A loaded message by id (null when outside the window). */
+export const loadedMessage = (id) => view.messages.find((m) => m.id === id) || null;
+
+/** Loads the window again after the shown path changed (an edit, a regenerated answer,
+ *  another version chosen): at the latest messages, or around message `id` with that
+ *  message kept where `place` (an element, or a distance from the list's top) was. */
+export async function reload(id = null, place = null) {
+  if (view.id == null) return;
+  const generation = ++view.generation;
+  const anchor = id == null ? { kind: 'latest' } : { kind: 'around', id };
+  let top = null;
+  if (place instanceof Element && place.isConnected) top = place.getBoundingClientRect().top - list.getBoundingClientRect().top;
+  else if (typeof place === 'number') top = place;
+  const page = await listMessages(view.id, anchor, PAGE);
+  if (generation !== view.generation) return;
+  replaceWindow(view.id, page);
+  const target = id != null && elements.get(id);
+  if (!target) { toBottom(); return; }
+  if (top == null) center(target);
+  else {
+    list.scrollTop = target.offsetTop - top;
+    onFrame();
+  }
+}
+
+/** Opens the inline editor on the last question shown (Up in an empty composer).
+ *  False when there is none to edit. */
+export function editLast() {
+  if (view.hasAfter) return false;
+  const last = [...view.messages].reverse().find((m) => m.role === 'user');
+  const el = last && elements.get(last.id);
+  if (!el) return false;
+  startEdit(el);
+  return true;
 }
 
 /** Takes one message away (after the backend deleted it). */
@@ -480,6 +517,18 @@ function onClick(e) {
     copyCodeBlock(copyCode);
     return;
   }
+  const action = e.target.closest('[data-testid="message-edit"], [data-testid="message-regenerate"], [data-testid="version-prev"], [data-testid="version-next"]');
+  if (action) {
+    const el = action.closest('[data-testid="message"]');
+    const id = Number(el.dataset.id);
+    switch (action.dataset.testid) {
+      case 'message-edit': startEdit(el); break;
+      case 'message-regenerate': handlers.onRegenerate(id); break;
+      case 'version-prev': handlers.onSwitchVersion(id, -1); break;
+      default: handlers.onSwitchVersion(id, 1); break;
+    }
+    return;
+  }
   const del = e.target.closest('[data-testid="message-delete"]');
   if (!del) return;
   if (!del.classList.contains('confirm')) {
@@ -528,6 +577,48 @@ async function copyCodeBlock(button) {
   }, CONFIRM_MS);
 }
 
+/** Edit and resend, in place: the question's text in a field; Enter (or the button)
+ *  sends it as a new version, Esc or Cancel puts the question back unchanged. */
+function startEdit(el) {
+  if (el.classList.contains('editing') || status.pending) return;
+  const id = Number(el.dataset.id);
+  const message = view.messages.find((m) => m.id === id);
+  if (!message) return;
+  const input = h('textarea', {
+    class: 'edit-input', testid: 'message-edit-input', rows: String(Math.min(12, message.text.split('\n').length + 1)),
+    'aria-label': t('message.editLabel'),
+  });
+  input.value = message.text;
+  const cancel = h('button', { type: 'button', class: 'ghost small', testid: 'message-edit-cancel' }, t('message.editCancel'));
+  const send = h('button', { type: 'button', class: 'primary small', testid: 'message-edit-send' }, t('message.editSend'));
+  const form = h('div', { class: 'edit-form', testid: 'message-edit-form' },
+    input,
+    h('div', { class: 'edit-note' }, t('message.editNote')),
+    h('div', { class: 'edit-buttons' }, cancel, send));
+  const close = () => {
+    form.remove();
+    el.classList.remove('editing');
+    el.focus?.();
+  };
+  const submit = async () => {
+    if (!input.value.trim() && !message.image) return;
+    send.disabled = true;
+    // On success the window is loaded again (the old element goes); on failure the
+    // typed text stays in the field.
+    if (!(await handlers.onEdit(id, input.value))) send.disabled = false;
+  };
+  cancel.addEventListener('click', close);
+  send.addEventListener('click', submit);
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); close(); }
+    else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+  });
+  el.classList.add('editing');
+  el.append(form);
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
+}
+
 function renameFromHeader() {
   if (view.id == null || !header.title.isConnected) return;
   const id = view.id;
@@ -541,6 +632,7 @@ function renameFromHeader() {
 
 /** The element after the messages: pending answer, failure, or unanswered question. */
 function updateTail() {
+  markSuperseded();
   let kind = '';
   let ref = null;
   if (view.id != null && !view.hasAfter) {
@@ -559,6 +651,16 @@ function updateTail() {
     column.append(tail.el);
     observe(tail.el);
   }
+}
+
+/** While an answer is regenerated, it and what follows it are dimmed: they give way
+ *  to the new version when it comes. */
+let superseded = false;
+function markSuperseded() {
+  const from = status.pending?.regenerate ?? null;
+  if (from == null && !superseded) return;
+  superseded = from != null;
+  for (const [id, el] of elements) el.classList.toggle('superseded', superseded && id >= from && el.dataset.role !== 'system');
 }
 
 function stopTail() {
@@ -586,9 +688,12 @@ function messageEl(m) {
     body.innerHTML = m.html; // sanitised by pulldown-cmark + ammonia in Rust
     for (const pre of body.querySelectorAll('pre')) codeBlock(pre);
   }
+  const action = (name, key, testid) => iconButton(name, t(key), { testid, class: `icon-button message-action ${testid}` });
   const actions = h('div', { class: 'message-actions' },
-    iconButton('copy', t('message.copy'), { testid: 'message-copy', class: 'icon-button message-action message-copy' }),
-    iconButton('trash', t('message.delete'), { testid: 'message-delete', class: 'icon-button message-action message-delete' }));
+    isUser ? action('pencil', 'message.edit', 'message-edit') : null,
+    action('copy', 'message.copy', 'message-copy'),
+    isUser ? null : action('regenerate', 'message.regenerate', 'message-regenerate'),
+    action('trash', 'message.delete', 'message-delete'));
   const el = h('article', {
     class: `message ${m.role}`, testid: 'message',
     dataset: { role: m.role, id: String(m.id) },
@@ -601,10 +706,27 @@ function messageEl(m) {
       src: imageUrl(m.image.file), alt: t('message.image', { name: m.image.name }), title: m.image.name,
     }) : null,
     m.text.trim() ? body : null,
-    isUser || !m.model ? null : h('div', { class: 'message-meta' }, m.model)),
+    m.branches > 1 || (!isUser && m.model)
+      ? h('div', { class: 'message-meta' }, m.branches > 1 ? versions(m) : null, isUser ? null : m.model)
+      : null),
   isUser ? null : actions);
   elements.set(m.id, el);
   return el;
+}
+
+/** "‹ 2/3 ›": which version of an edited question or regenerated answer is shown. */
+function versions(m) {
+  const label = t('message.versionOf', { n: m.branch, total: m.branches });
+  return h('div', { class: 'versions', testid: 'message-versions', role: 'group', 'aria-label': label },
+    h('button', {
+      type: 'button', class: 'icon-button', testid: 'version-prev', title: t('message.versionPrev'),
+      'aria-label': t('message.versionPrev'), disabled: m.branch <= 1,
+    }, icon('left')),
+    h('span', { class: 'version-label', testid: 'version-label', 'aria-hidden': 'true' }, `${m.branch}/${m.branches}`),
+    h('button', {
+      type: 'button', class: 'icon-button', testid: 'version-next', title: t('message.versionNext'),
+      'aria-label': t('message.versionNext'), disabled: m.branch >= m.branches,
+    }, icon('right')));
 }
 
 /** The conversation's instructions where they were set: a note, not a bubble. */

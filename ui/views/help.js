@@ -18,6 +18,7 @@ function shortcutRows(mod) {
     ['shortcuts.send', ['Enter']],
     ['shortcuts.newLine', ['Shift', 'Enter']],
     ['shortcuts.stop', ['Esc']],
+    ['shortcuts.editLast', ['↑']],
     ['shortcuts.attach', [mod, 'O']],
     ['shortcuts.paste', [mod, 'V']],
     ['shortcuts.settings', [mod, ',']],

@@ -23,7 +23,8 @@ let rest = 0; // frame request that adds the hits below the first screenful
 /** Hits laid out with the answer; the rest follow once they are painted (below the fold). */
 const FIRST = 12;
 
-/** onOpen(conversationId, messageId) opens a hit. */
+/** onOpen(conversationId, messageId, hidden) opens a hit (`hidden`: in an earlier
+ *  version of an edited question or regenerated answer). */
 export function initSearch({ onOpen: open }) {
   onOpen = open;
   input = $('[data-testid="search-input"]');
@@ -97,16 +98,19 @@ function show(hits, query = '') {
   }
 }
 
+const ROLE_LABELS = { user: 'message.you', assistant: 'message.assistant', system: 'instructions.title' };
+
 function hitNode(hit) {
   return h('div', {
     class: 'search-result', testid: 'search-result', role: 'option', tabindex: '-1',
-    dataset: { conversationId: String(hit.conversationId), messageId: String(hit.messageId) },
+    dataset: { conversationId: String(hit.conversationId), messageId: String(hit.messageId), hidden: hit.hidden ? 'true' : 'false' },
   },
   h('div', { class: 'result-head' },
     h('span', { class: 'result-title' }, hit.title),
     h('span', { class: 'result-date' }, dateFormat({ day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(hit.createdAt)))),
   h('div', { class: 'result-snippet' },
-    h('span', { class: `result-role ${hit.role}` }, hit.role === 'user' ? t('message.you') : t('message.assistant')),
+    h('span', { class: `result-role ${hit.role}` }, t(ROLE_LABELS[hit.role] ?? 'message.assistant')),
+    hit.hidden ? h('span', { class: 'result-version', testid: 'search-result-version' }, t('search.earlierVersion')) : null,
     highlighted(hit.snippet)));
 }
 
@@ -124,7 +128,7 @@ function highlighted(snippet) {
 
 function openHit(el) {
   select([...results.children].indexOf(el), false);
-  onOpen(Number(el.dataset.conversationId), Number(el.dataset.messageId));
+  onOpen(Number(el.dataset.conversationId), Number(el.dataset.messageId), el.dataset.hidden === 'true');
 }
 
 function select(i, focus) {

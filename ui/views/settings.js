@@ -8,7 +8,7 @@
 
 import * as api from '../api.js';
 import { $ } from '../dom.js';
-import { t } from '../i18n.js';
+import { hasOwn, t } from '../i18n.js';
 
 const dialog = () => $('[data-testid="settings-dialog"]');
 const field = (id) => $(`[data-testid="settings-${id}"]`);
@@ -227,14 +227,26 @@ function read() {
   };
 }
 
-/** `errors`: [{ field, message }] from the backend's validation. */
+/** A field error in the interface's language: as `errorText` does for other errors,
+ *  `fieldErrors.<code>` when the language has its own string, else the backend's English
+ *  `message`. A plural string's form follows `max`, the number its unit word comes after. */
+function fieldErrorText({ code, params = {}, message }) {
+  if (typeof code === 'string' && hasOwn(`fieldErrors.${code}`)) {
+    return t(`fieldErrors.${code}`, { n: params.max, ...params });
+  }
+  return message;
+}
+
+/** `errors`: [{ field, code?, params?, message }] from the backend's validation. */
 export function showErrors(errors) {
-  for (const el of dialog().querySelectorAll('.error')) { el.textContent = ''; }
+  for (const el of dialog().querySelectorAll('.error')) { el.textContent = ''; el.title = ''; }
   for (const el of dialog().querySelectorAll('.invalid')) el.classList.remove('invalid');
-  for (const { field: name, message } of errors) {
-    const slot = $(`[data-testid="settings-error-${name}"]`);
+  for (const error of errors) {
+    const slot = $(`[data-testid="settings-error-${error.field}"]`);
     if (slot) {
-      slot.textContent = message;
+      slot.textContent = fieldErrorText(error);
+      // Translated, the English sentence (with any library's words) stays at hand.
+      slot.title = slot.textContent === error.message ? '' : error.message;
       slot.closest('.field')?.querySelector('input, select')?.classList.add('invalid');
     }
   }

@@ -205,6 +205,9 @@ fn record(p: &Planned) -> ConversationRecord {
             image: None,
             model: Some(model.clone()),
             created_at: at,
+            parent: None,
+            hidden: false,
+            selected: 0,
         });
     }
     let title = if p.big {

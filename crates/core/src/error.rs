@@ -61,6 +61,10 @@ pub enum Error {
     #[error("{what} was not found.")]
     NotFound { what: String },
 
+    /// Instructions are not edited by resending, and have no versions to switch.
+    #[error("Message {id} is the conversation's instructions, which have no versions.")]
+    NoVersions { id: i64 },
+
     #[error("Settings were not saved: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
     InvalidSettings(Vec<crate::FieldError>),
 
@@ -100,6 +104,7 @@ impl Error {
             Error::ImageTooBigToOpen { .. } => "image_too_big_to_open",
             Error::ImageCannotShrink { .. } => "image_cannot_shrink",
             Error::NotFound { .. } => "not_found",
+            Error::NoVersions { .. } => "no_versions",
             Error::NewerSchema { .. } => "newer_schema",
             Error::MigrationFailed { .. } => "migration_failed",
             Error::InvalidSettings(_) => "invalid_settings",

@@ -2,6 +2,7 @@
 //! repairs instead of panicking, and atomic saving. The file is a flat JSON object; it
 //! never holds the proxy password (that lives in the keyring, see `store`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -202,11 +203,130 @@ impl Default for Settings {
     }
 }
 
-/// A problem with one field, for the settings form.
+/// A problem with one field, for the settings form: `{ field, code, params, message }`.
+/// The UI shows `fieldErrors.<code>` filled with `params` in a language other than
+/// English, and `message` (also what the log says) otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FieldError {
     pub field: &'static str,
+    /// Stable and snake_case, one per kind of problem (see [`FieldError::CODES`]).
+    pub code: &'static str,
+    /// What the sentence names: `min` and `max` of a range (in the unit the sentence
+    /// gives), the `value` refused, a `scheme`, an `example`. The UI's plural forms
+    /// follow `max`, the number the unit comes after.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<&'static str, serde_json::Value>,
+    /// The sentence in English.
     pub message: String,
+}
+
+impl FieldError {
+    /// Every code validation can give, for the UI's string tables and their checks.
+    pub const CODES: &'static [&'static str] = &Code::CODES;
+
+    fn new(field: &'static str, code: Code, message: String) -> Self {
+        Self {
+            field,
+            code: code.as_str(),
+            params: BTreeMap::new(),
+            message,
+        }
+    }
+
+    fn with(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Self {
+        self.params.insert(name, value.into());
+        self
+    }
+
+    fn range(self, min: impl Into<serde_json::Value>, max: impl Into<serde_json::Value>) -> Self {
+        self.with("min", min).with("max", max)
+    }
+}
+
+/// Declares the validation codes once: the enum, its strings and the list of them all,
+/// so no code can exist without being in [`FieldError::CODES`].
+macro_rules! codes {
+    ($($kind:ident = $code:literal,)+) => {
+        /// Why validation refused a field, one variant per kind of problem.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Code {
+            $($kind,)+
+        }
+
+        impl Code {
+            const CODES: [&'static str; [$($code),+].len()] = [$($code),+];
+
+            const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$kind => $code,)+
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    EndpointEmpty = "endpoint_empty",
+    EndpointNotUrl = "endpoint_not_url",
+    EndpointWrongScheme = "endpoint_wrong_scheme",
+    EndpointNoHost = "endpoint_no_host",
+    EndpointHasCredentials = "endpoint_has_credentials",
+    EndpointInvalid = "endpoint_invalid",
+    ModelMissing = "model_missing",
+    ModelInvalid = "model_invalid",
+    ModelsEmpty = "models_empty",
+    ProxyNotUrl = "proxy_not_url",
+    ProxyWrongScheme = "proxy_wrong_scheme",
+    ProxyNoHost = "proxy_no_host",
+    ProxyNoPort = "proxy_no_port",
+    ProxyPasswordWithoutUser = "proxy_password_without_user",
+    ProxyInvalid = "proxy_invalid",
+    ProxyCredentialsWithoutUrl = "proxy_credentials_without_url",
+    ConnectTimeoutRange = "connect_timeout_range",
+    RequestTimeoutRange = "request_timeout_range",
+    RequestShorterThanConnect = "request_shorter_than_connect",
+    PromptLimitRange = "prompt_limit_range",
+    AttemptsRange = "attempts_range",
+    RetryWaitRange = "retry_wait_range",
+    ImageSideRange = "image_side_range",
+    ImageBytesRange = "image_bytes_range",
+    LanguageUnknown = "language_unknown",
+}
+
+/// The field error for an endpoint the client refused, by what is wrong with it.
+fn endpoint_error(error: &dynaspark::Error) -> FieldError {
+    use dynaspark::AddressProblem as P;
+    let code = match error.address_problem() {
+        Some(P::Empty) => Code::EndpointEmpty,
+        Some(P::NotAUrl) => Code::EndpointNotUrl,
+        Some(P::UnsupportedScheme { .. }) => Code::EndpointWrongScheme,
+        Some(P::NoHost) => Code::EndpointNoHost,
+        Some(P::HasCredentials) => Code::EndpointHasCredentials,
+        Some(P::NoPort | P::PasswordWithoutUser | P::Unusable) | None => Code::EndpointInvalid,
+    };
+    let e = FieldError::new("endpoint", code, error.to_string());
+    if code == Code::EndpointNotUrl {
+        e.with("example", DEFAULT_ENDPOINT)
+    } else {
+        e
+    }
+}
+
+/// The field error for a proxy address the client refused, by what is wrong with it.
+fn proxy_error(error: &dynaspark::Error) -> FieldError {
+    use dynaspark::AddressProblem as P;
+    let new = |code| FieldError::new("proxy", code, error.to_string());
+    match error.address_problem() {
+        Some(P::Empty | P::NotAUrl) => new(Code::ProxyNotUrl),
+        Some(P::UnsupportedScheme { scheme }) => {
+            new(Code::ProxyWrongScheme).with("scheme", scheme.as_str())
+        }
+        Some(P::NoHost) => new(Code::ProxyNoHost),
+        Some(P::NoPort) => new(Code::ProxyNoPort),
+        Some(P::PasswordWithoutUser) => new(Code::ProxyPasswordWithoutUser),
+        Some(P::HasCredentials | P::Unusable) | None => new(Code::ProxyInvalid),
+    }
 }
 
 /// Settings read from disk, with what had to be repaired on the way.
@@ -301,101 +421,145 @@ impl Settings {
     /// Checks every field; an empty list means the settings can be saved.
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        let mut fail = |field, message: String| errors.push(FieldError { field, message });
+        let mut fail = |e: FieldError| errors.push(e);
         if let Err(e) = ClientConfig::new(&self.endpoint) {
-            fail("endpoint", e.to_string());
+            fail(endpoint_error(&e));
         }
-        if let Some(msg) = model_problem(&self.model) {
-            fail("model", msg);
+        if let Some(e) = model_problem("model", &self.model) {
+            fail(e);
         }
         if self.models.is_empty() {
-            fail("models", "Keep at least one model in the list.".into());
+            fail(FieldError::new(
+                "models",
+                Code::ModelsEmpty,
+                "Keep at least one model in the list.".into(),
+            ));
         }
         for m in &self.models {
-            if let Some(msg) = model_problem(m) {
-                fail("models", msg);
+            if let Some(e) = model_problem("models", m) {
+                fail(e);
             }
         }
         if !self.proxy.url.trim().is_empty() {
             if let Err(e) = self.proxy_config() {
-                fail("proxy", e.to_string());
+                fail(proxy_error(&e));
             }
         } else if !self.proxy.username.is_empty() || !self.proxy.password.is_empty() {
-            fail(
+            fail(FieldError::new(
                 "proxy",
+                Code::ProxyCredentialsWithoutUrl,
                 "A proxy user name or password was given without a proxy address.".into(),
-            );
+            ));
         }
         if !(CONNECT_RANGE.0..=CONNECT_RANGE.1).contains(&self.connect_timeout_secs) {
             fail(
-                "connectTimeoutSecs",
-                format!(
-                    "The connect timeout must be {} to {} seconds.",
-                    CONNECT_RANGE.0, CONNECT_RANGE.1
-                ),
+                FieldError::new(
+                    "connectTimeoutSecs",
+                    Code::ConnectTimeoutRange,
+                    format!(
+                        "The connect timeout must be {} to {} seconds.",
+                        CONNECT_RANGE.0, CONNECT_RANGE.1
+                    ),
+                )
+                .range(CONNECT_RANGE.0, CONNECT_RANGE.1),
             );
         }
         if !(REQUEST_RANGE.0..=REQUEST_RANGE.1).contains(&self.request_timeout_secs) {
-            fail("requestTimeoutSecs", format!("The answer timeout must be {} to {} seconds (the free server can take a minute to wake).", REQUEST_RANGE.0, REQUEST_RANGE.1));
-        } else if self.request_timeout_secs < self.connect_timeout_secs {
             fail(
-                "requestTimeoutSecs",
-                "The answer timeout must not be shorter than the connect timeout.".into(),
+                FieldError::new(
+                    "requestTimeoutSecs",
+                    Code::RequestTimeoutRange,
+                    format!(
+                        "The answer timeout must be {} to {} seconds (the free server can take a minute to wake).",
+                        REQUEST_RANGE.0, REQUEST_RANGE.1
+                    ),
+                )
+                .range(REQUEST_RANGE.0, REQUEST_RANGE.1),
             );
+        } else if self.request_timeout_secs < self.connect_timeout_secs {
+            fail(FieldError::new(
+                "requestTimeoutSecs",
+                Code::RequestShorterThanConnect,
+                "The answer timeout must not be shorter than the connect timeout.".into(),
+            ));
         }
         if !(PROMPT_RANGE.0..=PROMPT_RANGE.1).contains(&self.max_prompt_chars) {
             fail(
-                "maxPromptChars",
-                format!(
-                    "The prompt limit must be {} to {} characters.",
-                    PROMPT_RANGE.0, PROMPT_RANGE.1
-                ),
+                FieldError::new(
+                    "maxPromptChars",
+                    Code::PromptLimitRange,
+                    format!(
+                        "The prompt limit must be {} to {} characters.",
+                        PROMPT_RANGE.0, PROMPT_RANGE.1
+                    ),
+                )
+                .range(PROMPT_RANGE.0, PROMPT_RANGE.1),
             );
         }
         if !(ATTEMPTS_RANGE.0..=ATTEMPTS_RANGE.1).contains(&self.retry_attempts) {
             fail(
-                "retryAttempts",
-                format!(
-                    "Attempts per question must be {} to {} (1 never retries).",
-                    ATTEMPTS_RANGE.0, ATTEMPTS_RANGE.1
-                ),
+                FieldError::new(
+                    "retryAttempts",
+                    Code::AttemptsRange,
+                    format!(
+                        "Attempts per question must be {} to {} (1 never retries).",
+                        ATTEMPTS_RANGE.0, ATTEMPTS_RANGE.1
+                    ),
+                )
+                .range(ATTEMPTS_RANGE.0, ATTEMPTS_RANGE.1),
             );
         }
         if !(RETRY_WAIT_RANGE.0..=RETRY_WAIT_RANGE.1).contains(&self.retry_max_wait_secs) {
             fail(
-                "retryMaxWaitSecs",
-                format!(
-                    "The longest wait must be {} to {} seconds.",
-                    RETRY_WAIT_RANGE.0, RETRY_WAIT_RANGE.1
-                ),
+                FieldError::new(
+                    "retryMaxWaitSecs",
+                    Code::RetryWaitRange,
+                    format!(
+                        "The longest wait must be {} to {} seconds.",
+                        RETRY_WAIT_RANGE.0, RETRY_WAIT_RANGE.1
+                    ),
+                )
+                .range(RETRY_WAIT_RANGE.0, RETRY_WAIT_RANGE.1),
             );
         }
         if !(IMAGE_SIDE_RANGE.0..=IMAGE_SIDE_RANGE.1).contains(&self.image_max_side) {
             fail(
-                "imageMaxSide",
-                format!(
-                    "The longest side of images must be {} to {} pixels.",
-                    IMAGE_SIDE_RANGE.0, IMAGE_SIDE_RANGE.1
-                ),
+                FieldError::new(
+                    "imageMaxSide",
+                    Code::ImageSideRange,
+                    format!(
+                        "The longest side of images must be {} to {} pixels.",
+                        IMAGE_SIDE_RANGE.0, IMAGE_SIDE_RANGE.1
+                    ),
+                )
+                .range(IMAGE_SIDE_RANGE.0, IMAGE_SIDE_RANGE.1),
             );
         }
         if !(IMAGE_BYTES_RANGE.0..=IMAGE_BYTES_RANGE.1).contains(&self.image_max_bytes) {
+            let (min_kb, max_mb) = (
+                IMAGE_BYTES_RANGE.0 / 1024,
+                IMAGE_BYTES_RANGE.1 / (1024 * 1024),
+            );
             fail(
-                "imageMaxBytes",
-                format!(
-                    "The size limit of images must be {} KB to {} MB.",
-                    IMAGE_BYTES_RANGE.0 / 1024,
-                    IMAGE_BYTES_RANGE.1 / (1024 * 1024)
-                ),
+                FieldError::new(
+                    "imageMaxBytes",
+                    Code::ImageBytesRange,
+                    format!("The size limit of images must be {min_kb} KB to {max_mb} MB."),
+                )
+                .range(min_kb, max_mb),
             );
         }
         if !LANGUAGES.contains(&self.language.as_str()) {
             fail(
-                "language",
-                format!(
-                    "\"{}\" is not a language of the app (system, en or ru).",
-                    self.language
-                ),
+                FieldError::new(
+                    "language",
+                    Code::LanguageUnknown,
+                    format!(
+                        "\"{}\" is not a language of the app (system, en or ru).",
+                        self.language
+                    ),
+                )
+                .with("value", self.language.as_str()),
             );
         }
         errors
@@ -608,13 +772,28 @@ fn take_plaintext_password(
     field.or(inline).map(Password::from)
 }
 
-fn model_problem(model: &str) -> Option<String> {
+/// Longest model id accepted.
+const MODEL_MAX_CHARS: usize = 100;
+
+fn model_problem(field: &'static str, model: &str) -> Option<FieldError> {
     if model.trim().is_empty() {
-        Some("Choose a model.".into())
-    } else if model.len() > 100 || model.chars().any(char::is_whitespace) {
-        Some(format!(
-            "\"{model}\" is not a model id (no spaces, at most 100 characters)."
+        Some(FieldError::new(
+            field,
+            Code::ModelMissing,
+            "Choose a model.".into(),
         ))
+    } else if model.len() > MODEL_MAX_CHARS || model.chars().any(char::is_whitespace) {
+        Some(
+            FieldError::new(
+                field,
+                Code::ModelInvalid,
+                format!(
+                    "\"{model}\" is not a model id (no spaces, at most {MODEL_MAX_CHARS} characters)."
+                ),
+            )
+            .with("value", model)
+            .with("max", MODEL_MAX_CHARS),
+        )
     } else {
         None
     }
@@ -668,6 +847,298 @@ mod tests {
                 "imageMaxBytes"
             ]
         );
+    }
+
+    /// One failure of each kind, with the field and code it must give. Three cannot come
+    /// from `validate` as the client checks addresses today; they come from the mapping.
+    fn one_failure_of_each_kind() -> Vec<(FieldError, &'static str, &'static str)> {
+        let bad = |s: Settings| {
+            let errors = s.validate();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            errors.into_iter().next().expect("one error")
+        };
+        let endpoint = |url: &str| {
+            bad(Settings {
+                endpoint: url.into(),
+                ..Settings::default()
+            })
+        };
+        let proxy = |url: &str, username: &str, password: &str| {
+            bad(Settings {
+                proxy: ProxySettings {
+                    url: url.into(),
+                    username: username.into(),
+                    password: password.into(),
+                },
+                ..Settings::default()
+            })
+        };
+        let d = Settings::default;
+        vec![
+            (endpoint(""), "endpoint", "endpoint_empty"),
+            (
+                endpoint("dynaspark.onrender.com/x"),
+                "endpoint",
+                "endpoint_not_url",
+            ),
+            (endpoint("ftp://h/x"), "endpoint", "endpoint_wrong_scheme"),
+            (
+                endpoint("https://u:p@h/x"),
+                "endpoint",
+                "endpoint_has_credentials",
+            ),
+            (
+                endpoint_error(&dynaspark::Error::InvalidEndpoint {
+                    problem: dynaspark::AddressProblem::NoHost,
+                    reason: "it has no host".into(),
+                }),
+                "endpoint",
+                "endpoint_no_host",
+            ),
+            (
+                endpoint_error(&dynaspark::Error::InvalidEndpoint {
+                    problem: dynaspark::AddressProblem::Unusable,
+                    reason: "invalid header value".into(),
+                }),
+                "endpoint",
+                "endpoint_invalid",
+            ),
+            (
+                bad(Settings {
+                    model: "".into(),
+                    ..d()
+                }),
+                "model",
+                "model_missing",
+            ),
+            (
+                bad(Settings {
+                    model: "a b".into(),
+                    ..d()
+                }),
+                "model",
+                "model_invalid",
+            ),
+            (
+                bad(Settings {
+                    models: vec![],
+                    ..d()
+                }),
+                "models",
+                "models_empty",
+            ),
+            (proxy("nonsense", "", ""), "proxy", "proxy_not_url"),
+            (proxy("socks4://h:1", "", ""), "proxy", "proxy_wrong_scheme"),
+            (proxy("socks5:/h", "", ""), "proxy", "proxy_no_host"),
+            (proxy("socks5://h", "", ""), "proxy", "proxy_no_port"),
+            (
+                proxy("http://h:1", "", "pw"),
+                "proxy",
+                "proxy_password_without_user",
+            ),
+            (
+                proxy_error(&dynaspark::Error::InvalidProxy {
+                    problem: dynaspark::AddressProblem::Unusable,
+                    reason: "builder error".into(),
+                }),
+                "proxy",
+                "proxy_invalid",
+            ),
+            (proxy("", "u", ""), "proxy", "proxy_credentials_without_url"),
+            (
+                bad(Settings {
+                    connect_timeout_secs: 0,
+                    ..d()
+                }),
+                "connectTimeoutSecs",
+                "connect_timeout_range",
+            ),
+            (
+                bad(Settings {
+                    request_timeout_secs: 5,
+                    ..d()
+                }),
+                "requestTimeoutSecs",
+                "request_timeout_range",
+            ),
+            (
+                bad(Settings {
+                    connect_timeout_secs: 30,
+                    request_timeout_secs: 20,
+                    ..d()
+                }),
+                "requestTimeoutSecs",
+                "request_shorter_than_connect",
+            ),
+            (
+                bad(Settings {
+                    max_prompt_chars: 10,
+                    ..d()
+                }),
+                "maxPromptChars",
+                "prompt_limit_range",
+            ),
+            (
+                bad(Settings {
+                    retry_attempts: 0,
+                    ..d()
+                }),
+                "retryAttempts",
+                "attempts_range",
+            ),
+            (
+                bad(Settings {
+                    retry_max_wait_secs: 601,
+                    ..d()
+                }),
+                "retryMaxWaitSecs",
+                "retry_wait_range",
+            ),
+            (
+                bad(Settings {
+                    image_max_side: 100,
+                    ..d()
+                }),
+                "imageMaxSide",
+                "image_side_range",
+            ),
+            (
+                bad(Settings {
+                    image_max_bytes: 30 << 20,
+                    ..d()
+                }),
+                "imageMaxBytes",
+                "image_bytes_range",
+            ),
+            (
+                bad(Settings {
+                    language: "fr".into(),
+                    ..d()
+                }),
+                "language",
+                "language_unknown",
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_failure_has_a_code_of_its_own_kind() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (e, field, code) in one_failure_of_each_kind() {
+            assert!(!e.code.is_empty(), "{e:?}");
+            assert_eq!((e.field, e.code), (field, code), "{e:?}");
+            assert!(!e.message.is_empty(), "{e:?}");
+            assert!(seen.insert(e.code), "two kinds share the code {}", e.code);
+        }
+        // Each code is a kind of its own: none is left without a failure that gives it.
+        let all: std::collections::BTreeSet<_> = FieldError::CODES.iter().copied().collect();
+        assert_eq!(all.len(), FieldError::CODES.len(), "a code is listed twice");
+        assert_eq!(seen, all);
+        for code in FieldError::CODES {
+            assert!(
+                code.split('_')
+                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())),
+                "{code} is not snake_case"
+            );
+        }
+    }
+
+    #[test]
+    fn field_errors_reach_the_ui_with_their_code_and_params() {
+        let e = Settings {
+            connect_timeout_secs: 0,
+            ..Settings::default()
+        }
+        .validate()
+        .remove(0);
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({
+                "field": "connectTimeoutSecs",
+                "code": "connect_timeout_range",
+                "params": { "min": 1, "max": 300 },
+                "message": "The connect timeout must be 1 to 300 seconds."
+            })
+        );
+        let e = Settings {
+            models: vec![],
+            ..Settings::default()
+        }
+        .validate()
+        .remove(0);
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({
+                "field": "models",
+                "code": "models_empty",
+                "message": "Keep at least one model in the list."
+            })
+        );
+    }
+
+    /// The UI's strings (`fieldErrors.<code>` in ui/i18n), as `t()` would fill them: a
+    /// plural entry's form is chosen by `n`, which the settings form sets to `max`.
+    fn ui_strings(lang: &str) -> serde_json::Map<String, serde_json::Value> {
+        let path = format!("{}/../../ui/i18n/{lang}.json", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn fill(template: &serde_json::Value, params: &BTreeMap<&str, serde_json::Value>) -> String {
+        let n = params.get("max").and_then(serde_json::Value::as_u64);
+        let text = match template {
+            serde_json::Value::Object(forms) => {
+                let form = if n == Some(1) { "one" } else { "other" };
+                forms[form].as_str().expect("a plural form is a string")
+            }
+            other => other.as_str().expect("a string"),
+        };
+        let mut out = text.to_owned();
+        let n = n.map(serde_json::Value::from);
+        for (name, value) in params
+            .iter()
+            .map(|(k, v)| (*k, v))
+            .chain(n.iter().map(|v| ("n", v)))
+        {
+            let shown = match value {
+                serde_json::Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            out = out.replace(&format!("{{{name}}}"), &shown);
+        }
+        out
+    }
+
+    #[test]
+    fn every_code_has_its_sentence_in_both_languages() {
+        let (en, ru) = (ui_strings("en"), ui_strings("ru"));
+        for code in FieldError::CODES {
+            let key = format!("fieldErrors.{code}");
+            assert!(en.contains_key(&key), "ui/i18n/en.json has no {key:?}");
+            assert!(ru.contains_key(&key), "ui/i18n/ru.json has no {key:?}");
+        }
+        // The English string is the Rust sentence, so the two cannot drift apart; except
+        // where the sentence quotes the URL parser or the HTTP library, which the UI's
+        // strings leave out.
+        let quotes_a_library = [
+            "endpoint_not_url",
+            "endpoint_invalid",
+            "proxy_not_url",
+            "proxy_invalid",
+        ];
+        for (e, _, _) in one_failure_of_each_kind() {
+            let key = format!("fieldErrors.{}", e.code);
+            for (lang, table) in [("en", &en), ("ru", &ru)] {
+                let filled = fill(&table[&key], &e.params);
+                assert!(
+                    !filled.contains('{'),
+                    "{lang} {key}: a placeholder has no value: {filled}"
+                );
+            }
+            if !quotes_a_library.contains(&e.code) {
+                assert_eq!(fill(&en[&key], &e.params), e.message, "{key}");
+            }
+        }
     }
 
     #[test]

@@ -251,6 +251,7 @@ pub(crate) fn http_client(
         None => builder.no_proxy(),
     };
     builder.build().map_err(|e| Error::InvalidProxy {
+        problem: crate::AddressProblem::Unusable,
         reason: crate::network::redact(config, &e.to_string()),
     })
 }
@@ -293,6 +294,7 @@ fn reference_headers(config: &ClientConfig) -> Result<HeaderMap, Error> {
     let origin = config.origin();
     let value = |v: &str| {
         HeaderValue::from_str(v).map_err(|e| Error::InvalidEndpoint {
+            problem: crate::AddressProblem::Unusable,
             reason: e.to_string(),
         })
     };

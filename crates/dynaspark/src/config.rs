@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::{Error, ProxyConfig, RetryPolicy};
+use crate::{AddressProblem, Error, ProxyConfig, RetryPolicy};
 
 /// The vision endpoint of the public deployment.
 pub const DEFAULT_ENDPOINT: &str = "https://dynaspark.onrender.com/generate_response";
@@ -70,22 +70,35 @@ impl ClientConfig {
 /// Checks an endpoint URL the way people type them, with messages they can act on.
 pub fn parse_endpoint(raw: &str) -> Result<Url, Error> {
     let raw = raw.trim();
-    let bad = |reason: &str| Error::InvalidEndpoint {
+    let bad = |problem, reason: &str| Error::InvalidEndpoint {
+        problem,
         reason: reason.to_owned(),
     };
     if raw.is_empty() {
-        return Err(bad("it is empty"));
+        return Err(bad(AddressProblem::Empty, "it is empty"));
     }
-    let url =
-        Url::parse(raw).map_err(|e| bad(&format!("{e} (expected e.g. {DEFAULT_ENDPOINT})")))?;
+    let url = Url::parse(raw).map_err(|e| {
+        bad(
+            AddressProblem::NotAUrl,
+            &format!("{e} (expected e.g. {DEFAULT_ENDPOINT})"),
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad("it must start with http:// or https://"));
+        return Err(bad(
+            AddressProblem::UnsupportedScheme {
+                scheme: url.scheme().to_owned(),
+            },
+            "it must start with http:// or https://",
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("it has no host"));
+        return Err(bad(AddressProblem::NoHost, "it has no host"));
     }
     if url.username() != "" || url.password().is_some() {
-        return Err(bad("it must not contain a user name or password"));
+        return Err(bad(
+            AddressProblem::HasCredentials,
+            "it must not contain a user name or password",
+        ));
     }
     Ok(url)
 }
@@ -104,15 +117,27 @@ mod tests {
 
     #[test]
     fn bad_endpoints_are_refused_with_a_reason() {
-        for (raw, needle) in [
-            ("", "empty"),
-            ("dynaspark.onrender.com/generate_response", "expected e.g."),
-            ("ftp://host/x", "http://"),
-            ("https://user:pw@host/x", "user name"),
+        let ftp = AddressProblem::UnsupportedScheme {
+            scheme: "ftp".into(),
+        };
+        for (raw, needle, problem) in [
+            ("", "empty", AddressProblem::Empty),
+            (
+                "dynaspark.onrender.com/generate_response",
+                "expected e.g.",
+                AddressProblem::NotAUrl,
+            ),
+            ("ftp://host/x", "http://", ftp),
+            (
+                "https://user:pw@host/x",
+                "user name",
+                AddressProblem::HasCredentials,
+            ),
         ] {
             let err = parse_endpoint(raw).unwrap_err();
             assert!(err.to_string().contains(needle), "{raw}: {err}");
             assert!(!err.to_string().contains("pw@"), "{err}");
+            assert_eq!(err.address_problem(), Some(&problem), "{raw}");
         }
     }
 

@@ -12,11 +12,18 @@ const DETAILS_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// `problem` says what is wrong for a form to point at; `reason` says it in words.
     #[error("The endpoint address is not valid: {reason}")]
-    InvalidEndpoint { reason: String },
+    InvalidEndpoint {
+        problem: AddressProblem,
+        reason: String,
+    },
 
     #[error("The proxy setting is not valid: {reason}")]
-    InvalidProxy { reason: String },
+    InvalidProxy {
+        problem: AddressProblem,
+        reason: String,
+    },
 
     #[error("{name} is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
     NotAnImage { name: String },
@@ -101,6 +108,27 @@ pub enum Error {
 
     #[error("Cancelled.")]
     Cancelled,
+}
+
+/// What is wrong with an endpoint or proxy address as typed, for the settings form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressProblem {
+    /// Nothing was typed.
+    Empty,
+    /// Not an absolute URL at all (the URL parser's words are in the reason).
+    NotAUrl,
+    /// A scheme this address cannot have (`ftp://`, `socks4://`).
+    UnsupportedScheme {
+        scheme: String,
+    },
+    NoHost,
+    NoPort,
+    /// A user name or password where none may be.
+    HasCredentials,
+    /// A proxy password without a user name.
+    PasswordWithoutUser,
+    /// Well formed, but the HTTP library would not take it (its words are in the reason).
+    Unusable,
 }
 
 /// How a connection failed, in terms a person can act on.
@@ -259,6 +287,16 @@ impl Error {
             | Error::Proxy { detail, .. }
             | Error::ProxyAuth { detail, .. }
             | Error::Network { detail, .. } => (!detail.is_empty()).then(|| detail.clone()),
+            _ => None,
+        }
+    }
+
+    /// What is wrong with the endpoint or proxy address, when that is the error.
+    pub fn address_problem(&self) -> Option<&AddressProblem> {
+        match self {
+            Error::InvalidEndpoint { problem, .. } | Error::InvalidProxy { problem, .. } => {
+                Some(problem)
+            }
             _ => None,
         }
     }

@@ -19,7 +19,7 @@ pub use attachment::{
 };
 pub use client::{Answer, Client, Request};
 pub use config::{ClientConfig, Timeouts, DEFAULT_ENDPOINT, DEFAULT_MODELS, USER_AGENT};
-pub use error::{ConnectionFault, Error, ErrorCode};
+pub use error::{AddressProblem, ConnectionFault, Error, ErrorCode};
 pub use progress::Progress;
 pub use prompt::{flatten, flatten_long, flatten_within, Message, Role};
 pub use proxy::ProxyConfig;

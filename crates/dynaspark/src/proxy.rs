@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::Error;
+use crate::{AddressProblem, Error};
 
 /// A proxy for every request: `http://`, `https://`, `socks5://` or `socks5h://`,
 /// with optional credentials kept apart from the URL.
@@ -19,24 +19,33 @@ const SCHEMES: [&str; 4] = ["http", "https", "socks5", "socks5h"];
 impl ProxyConfig {
     /// Parses `raw` (credentials may come inline or separately; separate ones win).
     pub fn new(raw: &str, username: Option<&str>, password: Option<&str>) -> Result<Self, Error> {
-        let bad = |reason: String| Error::InvalidProxy { reason };
+        let bad = |problem, reason: String| Error::InvalidProxy { problem, reason };
         let raw = raw.trim();
         let mut url = Url::parse(raw).map_err(|e| {
-            bad(format!(
-                "{e}; expected e.g. http://proxy.example:3128 or socks5://127.0.0.1:1080"
-            ))
+            bad(
+                AddressProblem::NotAUrl,
+                format!("{e}; expected e.g. http://proxy.example:3128 or socks5://127.0.0.1:1080"),
+            )
         })?;
         if !SCHEMES.contains(&url.scheme()) {
-            return Err(bad(format!(
-                "\"{}\" proxies are not supported; use http, https, socks5 or socks5h",
-                url.scheme()
-            )));
+            return Err(bad(
+                AddressProblem::UnsupportedScheme {
+                    scheme: url.scheme().to_owned(),
+                },
+                format!(
+                    "\"{}\" proxies are not supported; use http, https, socks5 or socks5h",
+                    url.scheme()
+                ),
+            ));
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(bad("it has no host".into()));
+            return Err(bad(AddressProblem::NoHost, "it has no host".into()));
         }
         if url.port_or_known_default().is_none() {
-            return Err(bad("it needs a port, e.g. socks5://127.0.0.1:1080".into()));
+            return Err(bad(
+                AddressProblem::NoPort,
+                "it needs a port, e.g. socks5://127.0.0.1:1080".into(),
+            ));
         }
         let inline_user = (!url.username().is_empty()).then(|| decode(url.username()));
         let inline_pass = url.password().map(decode);
@@ -46,7 +55,10 @@ impl ProxyConfig {
         let username = nonempty(username).or(inline_user);
         let password = nonempty(password).or(inline_pass);
         if password.is_some() && username.is_none() {
-            return Err(bad("a password was given without a user name".into()));
+            return Err(bad(
+                AddressProblem::PasswordWithoutUser,
+                "a password was given without a user name".into(),
+            ));
         }
         Ok(Self {
             url,
@@ -109,6 +121,7 @@ impl ProxyConfig {
             let _ = url.set_password(self.password.as_deref().map(encode).as_deref());
         }
         reqwest::Proxy::all(url.as_str()).map_err(|e| Error::InvalidProxy {
+            problem: AddressProblem::Unusable,
             reason: self.redact(&e.to_string()),
         })
     }
@@ -164,19 +177,26 @@ mod tests {
 
     #[test]
     fn refuses_other_schemes_and_missing_parts() {
-        for (raw, needle) in [
-            ("socks4://h:1080", "not supported"),
-            ("ftp://h:21", "not supported"),
-            ("proxy.local:3128", "not supported"),
-            ("nonsense", "expected e.g."),
-            ("socks5://h", "needs a port"),
+        let scheme = |s: &str| AddressProblem::UnsupportedScheme { scheme: s.into() };
+        for (raw, needle, problem) in [
+            ("socks4://h:1080", "not supported", scheme("socks4")),
+            ("ftp://h:21", "not supported", scheme("ftp")),
+            ("proxy.local:3128", "not supported", scheme("proxy.local")),
+            ("nonsense", "expected e.g.", AddressProblem::NotAUrl),
+            ("socks5://h", "needs a port", AddressProblem::NoPort),
+            ("socks5:/h", "no host", AddressProblem::NoHost),
         ] {
             let err = ProxyConfig::new(raw, None, None).unwrap_err();
             assert!(err.to_string().contains(needle), "{raw}: {err}");
             assert_eq!(err.code().as_str(), "invalid_proxy");
+            assert_eq!(err.address_problem(), Some(&problem), "{raw}");
         }
         let err = ProxyConfig::new("http://h:1", None, Some("pw")).unwrap_err();
         assert!(err.to_string().contains("without a user name"));
+        assert_eq!(
+            err.address_problem(),
+            Some(&AddressProblem::PasswordWithoutUser)
+        );
     }
 
     #[test]

@@ -79,16 +79,59 @@ pub async fn send_message(
         .await
 }
 
-/// Fetches the answer to the conversation's last question. Outcomes arrive on `on_event`.
-/// Refused with `busy` while the conversation waits for another answer. A question
-/// without a picture of its own takes the conversation's latest one along (see
-/// [`context_image`]) unless `context_image` is false or the settings turn that off.
+/// Edit and resend: saves `text` as a new version of the person's question `message_id`
+/// (with its picture, if it had one). The conversation continues from it; the earlier
+/// version and what followed it are kept (see `switch_version`). `ask` then answers it.
+#[tauri::command]
+pub async fn edit_question(
+    state: State<'_, AppState>,
+    message_id: i64,
+    text: String,
+) -> IpcResult<Sent> {
+    let model = state.settings.get().model;
+    state
+        .with_history(move |h| {
+            let original = h.message(message_id)?;
+            if original.role != Role::User {
+                return Ok(Err(IpcError::new(
+                    "not_a_question",
+                    "Only your own questions can be edited and sent again.",
+                )));
+            }
+            if text.trim().is_empty() && original.image.is_none() {
+                return Ok(Err(IpcError::new(
+                    "empty_message",
+                    "Type a question or attach an image.",
+                )));
+            }
+            let question = NewMessage {
+                role: Role::User,
+                text,
+                image: original.image,
+                model: Some(model),
+            };
+            let message = h.add_version(message_id, question)?;
+            Ok(Ok(Sent {
+                conversation: h.summary(message.conversation_id)?,
+                message,
+            }))
+        })
+        .await?
+}
+
+/// Fetches the answer to the conversation's last question, or with `regenerate` (an
+/// answer's id) a new version of that answer, asked with what came before it. Outcomes
+/// arrive on `on_event`. Refused with `busy` while the conversation waits for another
+/// answer. A question without a picture of its own takes the conversation's latest one
+/// along (see [`context_image`]) unless `context_image` is false or the settings turn
+/// that off.
 #[tauri::command]
 pub async fn ask(
     state: State<'_, AppState>,
     conversation_id: i64,
     on_event: Channel<ChatEvent>,
     context_image: Option<bool>,
+    regenerate: Option<i64>,
 ) -> IpcResult<()> {
     let send = |event: ChatEvent| {
         if let Err(e) = on_event.send(event) {
@@ -100,9 +143,16 @@ pub async fn ask(
     let request_id = question.request_id().to_owned();
     let span = tracing::info_span!("question", request_id = %request_id, conversation_id);
     let resend = context_image.unwrap_or(true);
-    let outcome = answer(&state, conversation_id, resend, &question, &send)
-        .instrument(span.clone())
-        .await;
+    let outcome = answer(
+        &state,
+        conversation_id,
+        resend,
+        regenerate,
+        &question,
+        &send,
+    )
+    .instrument(span.clone())
+    .await;
     drop(question);
     let _in_span = span.enter();
     match outcome {
@@ -138,7 +188,7 @@ pub async fn context_image(
         return Ok(None);
     }
     state
-        .with_history(move |h| h.latest_image(conversation_id))
+        .with_history(move |h| h.latest_image(conversation_id, None))
         .await
 }
 
@@ -152,6 +202,7 @@ async fn answer(
     state: &AppState,
     conversation_id: i64,
     resend: bool,
+    regenerate: Option<i64>,
     question: &Question<'_>,
     send: &(impl Fn(ChatEvent) + Sync),
 ) -> IpcResult<(Message, ConversationSummary)> {
@@ -162,7 +213,13 @@ async fn answer(
     let resend = resend && settings.resend_image;
     let (prompt, image) = state
         .with_history(move |h| {
-            let context = h.prompt_context(conversation_id, max_chars)?;
+            if let Some(id) = regenerate {
+                let answer = h.message(id)?;
+                if answer.conversation_id != conversation_id || answer.role != Role::Assistant {
+                    return Ok(None);
+                }
+            }
+            let context = h.prompt_context(conversation_id, max_chars, regenerate)?;
             let Some(prompt) = prompt_for(&context, max_chars) else {
                 return Ok(None);
             };
@@ -170,7 +227,7 @@ async fn answer(
             let own = context.tail.last().and_then(|m| m.image.clone());
             let image = match own {
                 Some(image) => Some(image),
-                None if resend => h.latest_image(conversation_id)?,
+                None if resend => h.latest_image(conversation_id, regenerate)?,
                 None => None,
             };
             Ok(Some((prompt, image)))
@@ -219,17 +276,26 @@ async fn answer(
             send(ChatEvent::Progress { progress });
         })
         .await?;
-    save_answer(state, conversation_id, token, answer.text, settings.model)
-        .await?
-        .ok_or_else(|| dynaspark::Error::Cancelled.into())
+    save_answer(
+        state,
+        conversation_id,
+        regenerate,
+        token,
+        answer.text,
+        settings.model,
+    )
+    .await?
+    .ok_or_else(|| dynaspark::Error::Cancelled.into())
 }
 
-/// Saves an answer unless its question was cancelled or its conversation deleted
-/// meanwhile (`None` then). Checked under the history lock, so a cancel or a delete that
-/// got there first always wins; one that comes later finds the answer saved.
+/// Saves an answer (a new version of `regenerate`, when given) unless its question was
+/// cancelled or its conversation (or the regenerated answer) deleted meanwhile (`None`
+/// then). Checked under the history lock, so a cancel or a delete that got there first
+/// always wins; one that comes later finds the answer saved.
 async fn save_answer(
     state: &AppState,
     conversation_id: i64,
+    regenerate: Option<i64>,
     token: &CancellationToken,
     text: String,
     model: String,
@@ -247,7 +313,11 @@ async fn save_answer(
                 model: Some(model),
             };
             // Only a live conversation takes a message; a deleted one is not found.
-            match h.add_message(conversation_id, answer) {
+            let saved = match regenerate {
+                Some(of) => h.add_version(of, answer),
+                None => h.add_message(conversation_id, answer),
+            };
+            match saved {
                 Ok(message) => Ok(Some((message, h.summary(conversation_id)?))),
                 Err(dynaspark_core::Error::NotFound { .. }) => {
                     tracing::info!("the conversation was deleted; the answer is dropped");
@@ -368,6 +438,8 @@ mod tests {
             }),
             model: None,
             created_at: 0,
+            branch: 1,
+            branches: 1,
         }
     }
 
@@ -494,6 +566,34 @@ mod tests {
         server
     }
 
+    /// An app talking to a fake server that always behaves as `behaviour`.
+    fn served(behaviour: Behaviour) -> (FakeServer, MockApp) {
+        let server = tauri::async_runtime::block_on(FakeServer::start_local());
+        server.set_fallback(behaviour);
+        let app = MockApp::new(Some(server.endpoint()));
+        (server, app)
+    }
+
+    fn answering(text: &str) -> (FakeServer, MockApp) {
+        served(Behaviour::Answer { text: text.into() })
+    }
+
+    /// Asks in conversation `id` (a new version of answer `regenerate`, if given) and
+    /// returns the last event.
+    fn ask_now(app: &MockApp, id: i64, regenerate: Option<i64>) -> Value {
+        let (channel, events) = channel();
+        tauri::async_runtime::block_on(ask(app.state(), id, channel, None, regenerate)).unwrap();
+        let last = events.lock().unwrap().last().cloned().unwrap();
+        last
+    }
+
+    /// The prompt of the server's `n`th request.
+    fn prompt_sent(server: &FakeServer, n: usize) -> String {
+        let requests = server.requests();
+        let part = requests[n].parts.iter().find(|p| p.name == "user_input");
+        part.unwrap().text.clone().unwrap()
+    }
+
     fn question(app: &MockApp, text: &str) -> i64 {
         app.invoke(
             "send_message",
@@ -525,8 +625,8 @@ mod tests {
         let (first, first_events) = channel();
         std::thread::scope(|scope| {
             let state = app.state();
-            let running =
-                scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, first, None)));
+            let running = scope
+                .spawn(move || tauri::async_runtime::block_on(ask(state, id, first, None, None)));
             wait_for("the first question to start", || {
                 kinds(&first_events).contains(&"started".to_owned())
             });
@@ -574,8 +674,8 @@ mod tests {
         let (new, new_events) = channel();
         std::thread::scope(|scope| {
             let state = app.state();
-            let old_run =
-                scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, old, None)));
+            let old_run = scope
+                .spawn(move || tauri::async_runtime::block_on(ask(state, id, old, None, None)));
             wait_for("the old question to start", || {
                 !kinds(&old_events).is_empty()
             });
@@ -584,8 +684,8 @@ mod tests {
                 Ok(json!(true))
             );
             let state = app.state();
-            let new_run =
-                scope.spawn(move || tauri::async_runtime::block_on(ask(state, id, new, None)));
+            let new_run = scope
+                .spawn(move || tauri::async_runtime::block_on(ask(state, id, new, None, None)));
             wait_for("the new question to start", || {
                 !kinds(&new_events).is_empty()
             });
@@ -615,6 +715,7 @@ mod tests {
             tauri::async_runtime::block_on(save_answer(
                 &state,
                 id,
+                None,
                 token,
                 "An answer".into(),
                 "gemini-1.5-flash".into(),
@@ -647,13 +748,89 @@ mod tests {
     }
 
     #[test]
+    fn edit_and_regenerate_make_versions_asked_with_the_path_before_them() {
+        let (server, app) = answering("An answer.");
+        let ask_now = |id: i64, regenerate: Option<i64>| ask_now(&app, id, regenerate);
+        let shown = |id: i64| -> Vec<Value> {
+            app.invoke(
+                "list_messages",
+                json!({"conversationId": id, "anchor": {"kind": "latest"}, "limit": 50}),
+            )
+            .unwrap()["messages"]
+                .as_array()
+                .unwrap()
+                .clone()
+        };
+        let prompt = |n: usize| prompt_sent(&server, n);
+        let id = question(&app, "First?");
+        ask_now(id, None);
+        app.invoke(
+            "send_message",
+            json!({"conversationId": id, "text": "Second?", "image": null}),
+        )
+        .unwrap();
+        ask_now(id, None);
+        let messages = shown(id);
+        let (first_answer, second) = (&messages[1]["id"], &messages[2]["id"]);
+
+        // Edit the second question: saved as its second version, asked without the old one.
+        let edited = app
+            .invoke(
+                "edit_question",
+                json!({"messageId": second, "text": "Second, edited?"}),
+            )
+            .unwrap();
+        assert_eq!(edited["message"]["branch"], json!(2));
+        assert_eq!(edited["conversation"]["messageCount"], json!(3));
+        assert_eq!(ask_now(id, None)["type"], json!("done"));
+        assert_eq!(
+            prompt(2),
+            "User: First?\nAssistant: An answer.\nUser: Second, edited?\nAssistant:"
+        );
+
+        // Regenerate the first answer: asked with the first question only; the new version
+        // replaces everything after it.
+        let done = ask_now(id, first_answer.as_i64());
+        assert_eq!(done["type"], json!("done"), "{done}");
+        assert_eq!(done["message"]["branches"], json!(2));
+        assert_eq!(prompt(3), "First?");
+        assert_eq!(shown(id).len(), 2);
+
+        // Back to the first version: everything that followed it is there again.
+        let back = app
+            .invoke(
+                "switch_version",
+                json!({"id": done["message"]["id"], "step": -1}),
+            )
+            .unwrap();
+        assert_eq!(&back["id"], first_answer);
+        let texts: Vec<Value> = shown(id).iter().map(|m| m["text"].clone()).collect();
+        assert_eq!(
+            texts,
+            ["First?", "An answer.", "Second, edited?", "An answer."]
+        );
+
+        // An answer is not edited, and a question is not regenerated.
+        let refused = app
+            .invoke(
+                "edit_question",
+                json!({"messageId": first_answer, "text": "x"}),
+            )
+            .unwrap_err();
+        assert_eq!(refused["code"], json!("not_a_question"));
+        let first_question = shown(id)[0]["id"].as_i64();
+        assert_eq!(
+            ask_now(id, first_question)["error"]["code"],
+            json!("nothing_to_answer")
+        );
+    }
+
+    #[test]
     fn a_failed_question_names_its_request_id() {
-        let server = tauri::async_runtime::block_on(FakeServer::start_local());
-        server.set_fallback(Behaviour::InvalidJson);
-        let app = MockApp::new(Some(server.endpoint()));
+        let (_server, app) = served(Behaviour::InvalidJson);
         let id = question(&app, "Broken?");
         let (channel, events) = channel();
-        tauri::async_runtime::block_on(ask(app.state(), id, channel, None)).unwrap();
+        tauri::async_runtime::block_on(ask(app.state(), id, channel, None, None)).unwrap();
         let events = events.lock().unwrap();
         let started = &events[0];
         let failed = events.last().unwrap();
@@ -671,15 +848,8 @@ mod tests {
 
     #[test]
     fn instructions_lead_the_prompt_however_late_they_were_set() {
-        let server = tauri::async_runtime::block_on(FakeServer::start_local());
-        server.set_fallback(Behaviour::Answer {
-            text: "Oui.".into(),
-        });
-        let app = MockApp::new(Some(server.endpoint()));
-        let ask_now = |id: i64| {
-            let (channel, _events) = channel();
-            tauri::async_runtime::block_on(ask(app.state(), id, channel, None)).unwrap();
-        };
+        let (server, app) = answering("Oui.");
+        let ask_now = |id: i64| ask_now(&app, id, None);
         let id = question(&app, "Is it raining?");
         ask_now(id);
         let instructions = json!({"conversationId": id});
@@ -704,17 +874,8 @@ mod tests {
         )
         .unwrap();
         ask_now(id);
-        let prompt = |n: usize| {
-            let requests = server.requests();
-            let part = requests[n]
-                .parts
-                .iter()
-                .find(|p| p.name == "user_input")
-                .unwrap();
-            part.text.clone().unwrap()
-        };
         assert_eq!(
-            prompt(1),
+            prompt_sent(&server, 1),
             "System: Answer in French.\nUser: Is it raining?\nAssistant: Oui.\nUser: And tomorrow?\nAssistant:"
         );
         // Changed in place, then removed: one system message at most, then none.

@@ -1,7 +1,7 @@
-//! The message list's commands: pages around an anchor, deleting one message, and
-//! full-text search over every message.
+//! The message list's commands: pages around an anchor, deleting one message, switching
+//! between a message's versions, and full-text search over every message.
 
-use dynaspark_core::{Anchor, ConversationSummary, MessagePage, SearchResults};
+use dynaspark_core::{Anchor, ConversationSummary, Message, MessagePage, SearchResults};
 use tauri::State;
 
 use crate::error::IpcResult;
@@ -22,6 +22,20 @@ pub async fn list_messages(
 #[tauri::command]
 pub async fn delete_message(state: State<'_, AppState>, id: i64) -> IpcResult<ConversationSummary> {
     state.with_history(move |h| h.delete_message(id)).await
+}
+
+/// Shows the version `step` places from message `id` ("‹ 1/2 ›"); returns the one shown.
+#[tauri::command]
+pub async fn switch_version(state: State<'_, AppState>, id: i64, step: i64) -> IpcResult<Message> {
+    state
+        .with_history(move |h| h.switch_version(id, step))
+        .await
+}
+
+/// Puts message `id` on the shown path (a search hit in an earlier version).
+#[tauri::command]
+pub async fn reveal_message(state: State<'_, AppState>, id: i64) -> IpcResult<()> {
+    state.with_history(move |h| h.reveal(id)).await
 }
 
 #[tauri::command]

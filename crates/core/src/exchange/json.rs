@@ -11,13 +11,13 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::images::ImageCopier;
-use crate::history::now_ms;
+use crate::history::{is_zero, now_ms, present};
 use crate::{ConversationRecord, Error, Result};
 
 /// The `format` every export declares; files that say anything else are not ours.
 pub(crate) const FORMAT: &str = "dynaspark-desktop/history";
 /// The newest format version this build reads and the one it writes.
-pub(crate) const FORMAT_VERSION: u64 = 1;
+pub(crate) const FORMAT_VERSION: u64 = 2;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -43,6 +43,17 @@ pub(super) struct ExportedMessage {
     pub(super) model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) image: Option<ExportedImage>,
+    /// Version 2: see `MessageRecord::parent` (docs/history-format.md, Versions).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub(super) parent: Option<Option<usize>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) hidden: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) selected: i64,
 }
 
 /// An image as exported; on import only `path` and `name` are used (the rest is re-read
@@ -225,6 +236,9 @@ pub(super) fn write_conversation(
                 text: m.text,
                 created_at: m.created_at,
                 model: m.model,
+                parent: m.parent,
+                hidden: m.hidden,
+                selected: m.selected,
                 image: m.image.map(|i| ExportedImage {
                     path: copier.link(&i.file),
                     sha256: i
@@ -269,9 +283,9 @@ mod tests {
             err,
             Error::NewerExport {
                 version: 99,
-                supported: 1,
+                supported,
                 ..
-            }
+            } if supported == super::FORMAT_VERSION
         ));
         assert!(err.to_string().contains("Update the app"), "{err}");
         assert_eq!(to.history.count().unwrap(), 0);

@@ -42,7 +42,8 @@ pub(super) fn write_conversation(
         write!(out, " · pinned")?;
     }
     writeln!(out)?;
-    for m in &record.messages {
+    // For reading: the versions shown in the app, not the earlier ones.
+    for m in record.messages.iter().filter(|m| !m.hidden) {
         let time = utc(m.created_at);
         match (m.role, &m.model) {
             (Role::User, _) => writeln!(out, "\n**You** · {time}\n")?,
@@ -50,7 +51,7 @@ pub(super) fn write_conversation(
                 writeln!(out, "\n**Dynaspark** ({}) · {time}\n", inline_text(model))?
             }
             (Role::Assistant, None) => writeln!(out, "\n**Dynaspark** · {time}\n")?,
-            (Role::System, _) => writeln!(out, "\n**System** · {time}\n")?,
+            (Role::System, _) => writeln!(out, "\n**Instructions** · {time}\n")?,
         }
         let text = m.text.trim_end();
         if !text.is_empty() {

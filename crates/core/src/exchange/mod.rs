@@ -9,6 +9,7 @@ mod markdown;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use dynaspark::Role;
 use serde::{Deserialize, Serialize};
 
 use self::images::{ImageCopier, ImageRestorer};
@@ -141,7 +142,25 @@ pub fn import(history: &mut History, images: &ImageLibrary, src: &Path) -> Resul
     for c in document.conversations {
         let mut missing = 0;
         let mut messages = Vec::with_capacity(c.messages.len());
-        for m in c.messages {
+        for (i, m) in c.messages.into_iter().enumerate() {
+            // A parent must be an earlier question or answer: the tree stays a tree.
+            if let Some(Some(p)) = m.parent {
+                if p >= i
+                    || messages
+                        .get(p)
+                        .is_some_and(|e: &MessageRecord| e.role == Role::System)
+                {
+                    return Err(Error::MalformedExport {
+                        path: src.to_owned(),
+                        line: None,
+                        column: None,
+                        reason: format!(
+                            "message {} of \"{}\" follows message {p}, which is not an earlier question or answer",
+                            i, c.title
+                        ),
+                    });
+                }
+            }
             let image = match m.image {
                 Some(image) => {
                     let restored = restorer.restore(&image)?;
@@ -156,6 +175,9 @@ pub fn import(history: &mut History, images: &ImageLibrary, src: &Path) -> Resul
                 image,
                 model: m.model,
                 created_at: m.created_at,
+                parent: m.parent,
+                hidden: m.hidden,
+                selected: m.selected,
             });
         }
         records.push(ConversationRecord {
@@ -268,6 +290,9 @@ mod tests {
             image: None,
             model: (role == Role::Assistant).then(|| "gemini-1.5-flash".into()),
             created_at,
+            parent: None,
+            hidden: false,
+            selected: 0,
         }
     }
 
@@ -346,7 +371,7 @@ mod tests {
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&dest).unwrap()).unwrap();
         assert_eq!(json["format"], "dynaspark-desktop/history");
-        assert_eq!(json["version"], 1);
+        assert_eq!(json["version"], json::FORMAT_VERSION);
         assert_eq!(json["app"], env!("CARGO_PKG_VERSION"));
         assert!(json["exportedAt"].as_i64().unwrap() > 1_700_000_000_000);
         let image = &json["conversations"][0]["messages"][0]["image"];
@@ -392,6 +417,77 @@ mod tests {
             }
         );
         assert_eq!(to.history.count().unwrap(), 2);
+    }
+
+    fn said(role: Role, text: &str) -> NewMessage {
+        NewMessage {
+            role,
+            text: text.into(),
+            image: None,
+            model: None,
+        }
+    }
+
+    #[test]
+    fn versions_survive_a_json_round_trip_and_markdown_shows_the_chosen_ones() {
+        let mut from = side();
+        let h = &mut from.history;
+        let (c, q) = h.start(said(Role::User, "first question")).unwrap();
+        let a = h
+            .add_message(c.id, said(Role::Assistant, "first answer"))
+            .unwrap();
+        h.add_version(a.id, said(Role::Assistant, "second answer"))
+            .unwrap();
+        h.add_version(q.id, said(Role::User, "edited question"))
+            .unwrap();
+        h.switch_version(q.id, 0).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let dest = out.path().join("branches.json");
+        from.export_all(ExportFormat::Json, &dest);
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&dest).unwrap()).unwrap();
+        let m = &json["conversations"][0]["messages"];
+        assert!(m[0].get("parent").is_none() && m[0].get("hidden").is_none());
+        assert!(m[1].get("parent").is_none(), "follows the message before");
+        assert_eq!(m[1]["hidden"], true);
+        assert_eq!(m[2]["parent"], 0, "the second answer follows the question");
+        assert!(m[3]["parent"].is_null() && m[3].get("parent").is_some());
+        assert_eq!(m[3]["hidden"], true);
+
+        let mut to = side();
+        to.import(&dest).unwrap();
+        assert_eq!(to.records(), from.records());
+
+        let md = out.path().join("branches.md");
+        to.export_all(ExportFormat::Markdown, &md);
+        let md = std::fs::read_to_string(md).unwrap();
+        assert!(
+            md.contains("first question") && md.contains("second answer"),
+            "{md}"
+        );
+        assert!(
+            !md.contains("first answer") && !md.contains("edited question"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_parent_that_is_not_an_earlier_message_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for parent in ["1", "0, \"role\": \"user\""] {
+            let src = write(
+                dir.path(),
+                &format!(
+                    r#"{{"format": "dynaspark-desktop/history", "version": 2, "conversations": [
+                    {{"title": "t", "createdAt": 1, "updatedAt": 1, "messages": [
+                      {{"role": "user", "text": "q", "createdAt": 1, "parent": {parent}}}]}}]}}"#
+                ),
+            );
+            let mut to = side();
+            let err = to.import(&src).unwrap_err();
+            assert_eq!(err.code(), "malformed_export", "{parent}: {err}");
+            assert_eq!(to.history.count().unwrap(), 0);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use dynaspark::Role;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
+use super::branches;
 use super::conversations::not_found;
 use super::{now_ms, role_from, role_str, ConversationSummary, History, Message, NewMessage};
 use crate::markdown::RENDERER_VERSION;
@@ -13,10 +14,17 @@ use crate::{render_markdown, Error, Result, StoredImage};
 /// Largest page the message list may ask for.
 pub const MAX_PAGE: usize = 500;
 
-/// Columns read by `row_from`.
-const MESSAGE_SELECT: &str = "SELECT id, conversation_id, role, text, image_file, image_name,
-        image_mime, image_size, model, created_at, html, html_version
-     FROM messages";
+/// Columns read by `row_from`: a message and its place among its versions (siblings:
+/// the same parent; instructions have none).
+pub(super) const MESSAGE_SELECT: &str =
+    "SELECT m.id, m.conversation_id, m.role, m.text, m.image_file,
+        m.image_name, m.image_mime, m.image_size, m.model, m.created_at, m.html, m.html_version,
+        (SELECT COUNT(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+             AND s.parent_id IS m.parent_id AND s.role != 'system' AND s.id < m.id),
+        (SELECT COUNT(*) FROM messages s WHERE s.conversation_id = m.conversation_id
+             AND s.parent_id IS m.parent_id AND s.role != 'system'),
+        m.parent_id, m.hidden, m.selected
+     FROM messages m";
 
 /// Where a page of messages is taken from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,9 +54,20 @@ pub struct MessagePage {
 }
 
 /// A row as stored; `html` may need re-rendering after a renderer upgrade.
-struct Stored {
-    message: Message,
+pub(super) struct Stored {
+    pub message: Message,
     html_version: i64,
+    pub place: Place,
+}
+
+/// Where a message hangs among the conversation's versions: the message it follows
+/// (`None`: it starts the conversation, or it is the instructions), whether it is off the
+/// shown path, and when it was last chosen among its siblings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Place {
+    pub parent: Option<i64>,
+    pub hidden: bool,
+    pub selected: i64,
 }
 
 impl History {
@@ -79,7 +98,7 @@ impl History {
     }
 
     /// The id and text of the conversation's (first) system message.
-    fn system_message(&self, conversation_id: i64) -> Result<Option<(i64, String)>> {
+    pub(super) fn system_message(&self, conversation_id: i64) -> Result<Option<(i64, String)>> {
         Ok(self
             .conn
             .prepare_cached(
@@ -130,7 +149,7 @@ impl History {
     pub fn message(&mut self, id: i64) -> Result<Message> {
         let stored = self
             .conn
-            .prepare_cached(&format!("{MESSAGE_SELECT} WHERE id = ?1"))?
+            .prepare_cached(&format!("{MESSAGE_SELECT} WHERE m.id = ?1"))?
             .query_row([id], row_from)
             .optional()?
             .ok_or_else(|| Error::NotFound {
@@ -183,39 +202,52 @@ impl History {
         })
     }
 
-    /// Deletes one message; returns its conversation with the new count.
+    /// Deletes one message; returns its conversation with the new count. What followed
+    /// it now follows its parent, so the shown path stays as it was; a deleted last
+    /// message with other versions gives way to the last one chosen of them.
     pub fn delete_message(&mut self, id: i64) -> Result<ConversationSummary> {
-        let conversation_id: i64 = self
-            .conn
-            .query_row(
-                "SELECT m.conversation_id FROM messages m JOIN conversations c
-                     ON c.id = m.conversation_id
-                 WHERE m.id = ?1 AND c.deleted_at IS NULL",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound {
-                what: format!("Message {id}"),
-            })?;
-        self.conn
-            .execute("DELETE FROM messages WHERE id = ?1", [id])?;
+        let tx = self.conn.transaction()?;
+        let (conversation_id, place, role) = branches::placed(&tx, id)?;
+        let mut shown_child = None;
+        if role != Role::System {
+            shown_child = tx
+                .prepare_cached(
+                    "SELECT id FROM messages WHERE conversation_id = ?1 AND parent_id = ?2
+                         AND hidden = 0 AND role != 'system'",
+                )?
+                .query_row(params![conversation_id, id], |r| r.get::<_, i64>(0))
+                .optional()?;
+            tx.execute(
+                "UPDATE messages SET parent_id = ?3 WHERE conversation_id = ?1 AND parent_id = ?2",
+                params![conversation_id, id, place.parent],
+            )?;
+            if let Some(child) = shown_child {
+                branches::choose(&tx, conversation_id, place.parent, child)?;
+            }
+        }
+        tx.execute("DELETE FROM messages WHERE id = ?1", [id])?;
+        if role != Role::System && !place.hidden && shown_child.is_none() {
+            branches::reroute(&tx, conversation_id, place.parent)?;
+        }
+        tx.commit()?;
         self.summary(conversation_id)
     }
 
     /// Everything a prompt can need, without reading a long conversation whole: the
-    /// whole conversation when its flattened text is within `max_chars`, else its first
-    /// three messages, its system messages and at least its last six. Oldest first; `complete`
-    /// says whether nothing was left out.
+    /// whole shown conversation when its flattened text is within `max_chars`, else its
+    /// first three messages, its system messages and at least its last six. Oldest first;
+    /// `complete` says whether nothing was left out. With `until` (an answer being
+    /// regenerated), only what the path shows before that message, and every instruction.
     pub fn prompt_context(
         &mut self,
         conversation_id: i64,
         max_chars: usize,
+        until: Option<i64>,
     ) -> Result<PromptContext> {
         self.summary(conversation_id)?;
         let mut tail: Vec<Message> = Vec::new();
         let mut chars = 0usize;
-        let mut cursor = i64::MAX;
+        let mut cursor = until.unwrap_or(i64::MAX);
         let complete = loop {
             let (rows, more) = self.before(conversation_id, cursor, 50)?;
             let Some(first) = rows.first() else {
@@ -241,6 +273,19 @@ impl History {
         };
         tail.reverse();
         if complete {
+            // Instructions set after the cut still lead the prompt.
+            if let Some(until) = until {
+                let late: Vec<Message> = self
+                    .conn
+                    .prepare_cached(&format!(
+                        "{MESSAGE_SELECT} WHERE m.conversation_id = ?1 AND m.role = 'system'
+                             AND m.id > ?2 ORDER BY m.id"
+                    ))?
+                    .query_map(params![conversation_id, until], row_from)?
+                    .map(|r| r.map(|s| s.message))
+                    .collect::<rusqlite::Result<_>>()?;
+                tail.splice(0..0, late);
+            }
             return Ok(PromptContext {
                 head: Vec::new(),
                 systems: Vec::new(),
@@ -252,7 +297,7 @@ impl History {
         let systems = self
             .conn
             .prepare_cached(&format!(
-                "{MESSAGE_SELECT} WHERE conversation_id = ?1 AND role = 'system' ORDER BY id"
+                "{MESSAGE_SELECT} WHERE m.conversation_id = ?1 AND m.role = 'system' ORDER BY m.id"
             ))?
             .query_map([conversation_id], row_from)?
             .map(|r| r.map(|s| s.message))
@@ -265,15 +310,24 @@ impl History {
         })
     }
 
-    /// The conversation's most recent image (a follow-up shows the model the picture).
-    pub fn latest_image(&self, conversation_id: i64) -> Result<Option<StoredImage>> {
+    /// The most recent image the conversation shows (before message `until`, when given):
+    /// a follow-up shows the model the picture.
+    pub fn latest_image(
+        &self,
+        conversation_id: i64,
+        until: Option<i64>,
+    ) -> Result<Option<StoredImage>> {
         Ok(self
             .conn
             .prepare_cached(&format!(
-                "{MESSAGE_SELECT} WHERE conversation_id = ?1 AND image_file IS NOT NULL
-                 ORDER BY id DESC LIMIT 1"
+                "{MESSAGE_SELECT} WHERE m.conversation_id = ?1 AND m.hidden = 0
+                     AND m.image_file IS NOT NULL AND m.id < ?2
+                 ORDER BY m.id DESC LIMIT 1"
             ))?
-            .query_row([conversation_id], row_from)
+            .query_row(
+                params![conversation_id, until.unwrap_or(i64::MAX)],
+                row_from,
+            )
             .optional()?
             .and_then(|s| s.message.image))
     }
@@ -281,14 +335,14 @@ impl History {
     /// Up to `limit` messages before `id`, oldest first, and whether there are more.
     fn before(&self, conversation_id: i64, id: i64, limit: usize) -> Result<(Vec<Stored>, bool)> {
         let (mut rows, more) =
-            self.slice("id < ?2 ORDER BY id DESC", conversation_id, id, limit)?;
+            self.slice("m.id < ?2 ORDER BY m.id DESC", conversation_id, id, limit)?;
         rows.reverse();
         Ok((rows, more))
     }
 
     /// Up to `limit` messages after `id`, oldest first, and whether there are more.
     fn after(&self, conversation_id: i64, id: i64, limit: usize) -> Result<(Vec<Stored>, bool)> {
-        self.slice("id > ?2 ORDER BY id", conversation_id, id, limit)
+        self.slice("m.id > ?2 ORDER BY m.id", conversation_id, id, limit)
     }
 
     /// Up to `limit` rows in the order `range` gives, and whether there are more.
@@ -302,7 +356,7 @@ impl History {
         let mut rows: Vec<Stored> = self
             .conn
             .prepare_cached(&format!(
-                "{MESSAGE_SELECT} WHERE conversation_id = ?1 AND {range} LIMIT ?3"
+                "{MESSAGE_SELECT} WHERE m.conversation_id = ?1 AND m.hidden = 0 AND {range} LIMIT ?3"
             ))?
             .query_map(params![conversation_id, id, limit as i64 + 1], row_from)?
             .collect::<rusqlite::Result<_>>()?;
@@ -314,7 +368,8 @@ impl History {
     fn exists(&self, conversation_id: i64, condition: &str, id: i64) -> Result<bool> {
         Ok(self.conn.query_row(
             &format!(
-                "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1 AND {condition})"
+                "SELECT EXISTS (SELECT 1 FROM messages
+                     WHERE conversation_id = ?1 AND hidden = 0 AND {condition})"
             ),
             params![conversation_id, id],
             |r| r.get(0),
@@ -359,19 +414,42 @@ pub struct PromptContext {
     pub complete: bool,
 }
 
-/// Inserts a message row (rendering an answer's HTML now, so reads never do).
+/// Inserts a message at the end of the shown path (instructions hang nowhere).
 pub(super) fn insert(
     conn: &Connection,
     conversation_id: i64,
     message: &NewMessage,
     created_at: i64,
 ) -> Result<i64> {
+    let place = match message.role {
+        Role::System => Place::default(),
+        _ => {
+            let parent = branches::last_shown(conn, conversation_id)?;
+            Place {
+                parent,
+                hidden: false,
+                selected: branches::next_selected(conn, conversation_id, parent)?,
+            }
+        }
+    };
+    insert_at(conn, conversation_id, message, created_at, place)
+}
+
+/// Inserts a message row at `place` (rendering an answer's HTML now, so reads never do).
+pub(super) fn insert_at(
+    conn: &Connection,
+    conversation_id: i64,
+    message: &NewMessage,
+    created_at: i64,
+    place: Place,
+) -> Result<i64> {
     let img = message.image.as_ref();
     let html = (message.role == Role::Assistant).then(|| render_markdown(&message.text));
     conn.prepare_cached(
         "INSERT INTO messages (conversation_id, role, text, image_file, image_name, image_mime,
-                               image_size, model, created_at, html, html_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                               image_size, model, created_at, html, html_version,
+                               parent_id, hidden, selected)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         conversation_id,
@@ -385,11 +463,14 @@ pub(super) fn insert(
         created_at,
         html,
         if html.is_some() { RENDERER_VERSION } else { 0 },
+        place.parent,
+        place.hidden,
+        place.selected,
     ])?;
     Ok(conn.last_insert_rowid())
 }
 
-fn row_from(r: &Row<'_>) -> rusqlite::Result<Stored> {
+pub(super) fn row_from(r: &Row<'_>) -> rusqlite::Result<Stored> {
     let image = match r.get::<_, Option<String>>(4)? {
         Some(file) => Some(StoredImage {
             file,
@@ -399,17 +480,29 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<Stored> {
         }),
         None => None,
     };
+    let role = role_from(&r.get::<_, String>(2)?);
+    let (branch, branches) = match role {
+        Role::System => (1, 1),
+        _ => (r.get::<_, i64>(12)? + 1, r.get(13)?),
+    };
     Ok(Stored {
         message: Message {
             id: r.get(0)?,
             conversation_id: r.get(1)?,
-            role: role_from(&r.get::<_, String>(2)?),
+            role,
             text: r.get(3)?,
             html: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
             image,
             model: r.get(8)?,
             created_at: r.get(9)?,
+            branch,
+            branches,
         },
         html_version: r.get(11)?,
+        place: Place {
+            parent: r.get(14)?,
+            hidden: r.get(15)?,
+            selected: r.get(16)?,
+        },
     })
 }

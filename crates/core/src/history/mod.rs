@@ -4,6 +4,7 @@
 //! whole history.
 
 mod backup;
+mod branches;
 mod conversations;
 mod messages;
 mod schema;
@@ -22,6 +23,7 @@ use crate::{Error, Result, StoredImage};
 pub use conversations::{ConversationPage, Cursor, Purged};
 pub use messages::{Anchor, MessagePage, PromptContext};
 pub use search::{SearchHit, SearchResults};
+pub(crate) use transfer::{is_zero, present};
 pub use transfer::{ConversationRecord, MessageRecord};
 
 /// A conversation as the sidebar lists it.
@@ -50,6 +52,11 @@ pub struct Message {
     pub image: Option<StoredImage>,
     pub model: Option<String>,
     pub created_at: i64,
+    /// Which of its versions this is, from 1 (an edited question or a regenerated answer
+    /// has siblings: "‹ 2/3 ›"); 1 for instructions.
+    pub branch: i64,
+    /// How many versions there are (1: never edited or regenerated).
+    pub branches: i64,
 }
 
 /// A message to store.

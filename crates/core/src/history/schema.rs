@@ -118,6 +118,45 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 "#,
     },
+    // 3: branches. Each message but the instructions (system) follows a parent; editing a
+    // question or regenerating an answer adds a sibling. `hidden` marks messages off the
+    // shown path (the path is kept materialised, so paging stays a range scan), and
+    // `selected` orders siblings by when they were last chosen. Kept counts now count
+    // what is shown: questions and answers on the path.
+    Migration {
+        rebuilds_tables: false,
+        sql: r#"
+    ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+    ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1));
+    ALTER TABLE messages ADD COLUMN selected INTEGER NOT NULL DEFAULT 0;
+    UPDATE messages SET parent_id = (
+        SELECT MAX(p.id) FROM messages p
+        WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id
+          AND p.role != 'system')
+    WHERE role != 'system';
+    CREATE INDEX messages_shown ON messages(conversation_id, id) WHERE hidden = 0;
+    CREATE INDEX messages_by_parent ON messages(conversation_id, parent_id);
+
+    DROP TRIGGER messages_count_insert;
+    DROP TRIGGER messages_count_delete;
+    CREATE TRIGGER messages_count_insert AFTER INSERT ON messages
+        WHEN new.hidden = 0 AND new.role != 'system' BEGIN
+        UPDATE conversations SET message_count = message_count + 1 WHERE id = new.conversation_id;
+    END;
+    CREATE TRIGGER messages_count_delete AFTER DELETE ON messages
+        WHEN old.hidden = 0 AND old.role != 'system' BEGIN
+        UPDATE conversations SET message_count = message_count - 1 WHERE id = old.conversation_id;
+    END;
+    CREATE TRIGGER messages_count_shown AFTER UPDATE OF hidden ON messages
+        WHEN new.role != 'system' AND new.hidden != old.hidden BEGIN
+        UPDATE conversations SET message_count = message_count + old.hidden - new.hidden
+            WHERE id = new.conversation_id;
+    END;
+    UPDATE conversations SET message_count = (
+        SELECT COUNT(*) FROM messages m
+        WHERE m.conversation_id = conversations.id AND m.role != 'system');
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -25,6 +25,8 @@ pub struct SearchHit {
     /// Text around the match, matches between `MARK_OPEN` and `MARK_CLOSE`.
     pub snippet: String,
     pub created_at: i64,
+    /// In an earlier version (off the shown path): `History::reveal` shows it.
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,7 +49,7 @@ impl History {
         };
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, m.conversation_id, c.title, m.role,
-                    snippet(messages_fts, 0, ?3, ?4, '…', 14), m.created_at
+                    snippet(messages_fts, 0, ?3, ?4, '…', 14), m.created_at, m.hidden
              FROM messages_fts
              JOIN messages m ON m.id = messages_fts.rowid
              JOIN conversations c ON c.id = m.conversation_id
@@ -71,6 +73,7 @@ impl History {
                         role: role_from(&r.get::<_, String>(3)?),
                         snippet: tidy_snippet(&r.get::<_, String>(4)?),
                         created_at: r.get(5)?,
+                        hidden: r.get(6)?,
                     })
                 },
             )?

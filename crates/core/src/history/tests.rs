@@ -361,7 +361,7 @@ fn prompt_context_gives_the_same_prompt_as_the_whole_conversation() {
     };
     for max in [10, 50, 100, 300, 1000, 3000, 100_000] {
         let whole = dynaspark::flatten_within(&flat(&all), max);
-        let ctx = h.prompt_context(c.id, max).unwrap();
+        let ctx = h.prompt_context(c.id, max, None).unwrap();
         let got = if ctx.complete {
             assert_eq!(ctx.tail.len(), all.len());
             dynaspark::flatten_within(&flat(&ctx.tail), max)
@@ -382,7 +382,7 @@ fn latest_image_is_the_newest_one() {
     let (c, _) = h.start(with_image("one", 'a')).unwrap();
     h.add_message(c.id, with_image("two", 'b')).unwrap();
     h.add_message(c.id, user("three")).unwrap();
-    assert_eq!(h.latest_image(c.id).unwrap(), Some(image('b')));
+    assert_eq!(h.latest_image(c.id, None).unwrap(), Some(image('b')));
 }
 
 #[test]
@@ -463,7 +463,8 @@ fn every_fixture_upgrades_and_keeps_everything() {
                 assert_eq!(s.pinned, pinned.as_bool().unwrap(), "{name}");
             }
             let want = conv["messages"].as_array().unwrap();
-            assert_eq!(s.message_count as usize, want.len());
+            let counted = want.iter().filter(|m| m["role"] != "system").count();
+            assert_eq!(s.message_count as usize, counted, "{name}");
             let got = h.messages(id, Anchor::Oldest, 500).unwrap().messages;
             assert_eq!(got.len(), want.len());
             for (g, w) in got.iter().zip(want) {
@@ -476,6 +477,12 @@ fn every_fixture_upgrades_and_keeps_everything() {
                 if g.role == Role::Assistant {
                     assert_eq!(g.html, crate::render_markdown(&g.text));
                 }
+                // Schemas before 3 had no versions: each message is its only one.
+                let version = |key: &str| w[key].as_i64().unwrap_or(1);
+                assert_eq!(
+                    (version("branch"), version("branches")),
+                    (g.branch, g.branches)
+                );
             }
             let word = want[0]["text"]
                 .as_str()
@@ -585,6 +592,18 @@ fn records_round_trip_and_a_second_import_is_skipped() {
     assert_eq!(other.ids().unwrap(), [id]);
 }
 
+/// Leaves a fixture as one file: the WAL folded in, no journal, no backups beside it.
+fn seal_fixture(h: History, path: &std::path::Path) {
+    h.conn
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE; VACUUM;")
+        .unwrap();
+    drop(h);
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{side}", path.display()));
+    }
+    let _ = std::fs::remove_dir_all(path.with_file_name("backups"));
+}
+
 /// Writes `tests/fixtures/history-v2.sqlite3` and its expectations: the schema-1 fixture
 /// upgraded by this code, with a pin. Run once when schema 2 was released; the files
 /// are committed and stand for real users' histories from then on.
@@ -595,16 +614,234 @@ fn write_the_schema_2_fixture() {
     let path = dir.join("history-v2.sqlite3");
     let _ = std::fs::remove_file(&path);
     std::fs::copy(dir.join("history-v1.sqlite3"), &path).unwrap();
-    {
-        let h = History::open(&path).unwrap().history;
-        h.set_pinned(2, true).unwrap();
-        h.conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE; VACUUM;")
-            .unwrap();
-    }
-    for side in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{side}", path.display()));
-    }
-    let _ = std::fs::remove_dir_all(dir.join("backups"));
+    let h = History::open(&path).unwrap().history;
+    h.set_pinned(2, true).unwrap();
+    seal_fixture(h, &path);
     // history-v2.json: history-v1.json with `"pinned": true` on conversation 2.
+}
+
+/// Writes `tests/fixtures/history-v3.sqlite3` and its expectations: the schema-2 fixture
+/// upgraded by this code, with the last answer of conversation 1 regenerated (the new
+/// version shown) and instructions for conversation 2. Run by hand once, when schema 3 was
+/// released; the files stand for real users' histories from then on.
+#[test]
+#[ignore = "writes a committed fixture; run by hand only when a schema is released"]
+fn write_the_schema_3_fixture() {
+    let dir = fixtures();
+    let path = dir.join("history-v3.sqlite3");
+    let _ = std::fs::remove_file(&path);
+    std::fs::copy(dir.join("history-v2.sqlite3"), &path).unwrap();
+    let mut expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("history-v2.json")).unwrap())
+            .unwrap();
+    let mut h = History::open(&path).unwrap().history;
+    h.add_version(4, answer("It is *crimson*, a deep red."))
+        .unwrap();
+    h.set_instructions(2, "Отвечай по-русски.").unwrap();
+    for conv in expected.as_array_mut().unwrap() {
+        let id = conv["id"].as_i64().unwrap();
+        conv["updatedAt"] = h.summary(id).unwrap().updated_at.into();
+        let shown = h.messages(id, Anchor::Oldest, 500).unwrap().messages;
+        conv["messages"] = serde_json::to_value(&shown).unwrap();
+        for m in conv["messages"].as_array_mut().unwrap() {
+            let m = m.as_object_mut().unwrap();
+            m.remove("html");
+            m.remove("conversationId");
+        }
+    }
+    seal_fixture(h, &path);
+    std::fs::write(
+        dir.join("history-v3.json"),
+        serde_json::to_string_pretty(&expected).unwrap() + "\n",
+    )
+    .unwrap();
+}
+
+/// The texts on the shown path, oldest first.
+fn shown(h: &mut History, conversation_id: i64) -> Vec<String> {
+    h.messages(conversation_id, Anchor::Oldest, 500)
+        .unwrap()
+        .messages
+        .into_iter()
+        .map(|m| m.text)
+        .collect()
+}
+
+/// A conversation "q1 a1 q2 a2".
+fn four(h: &mut History) -> (i64, Vec<Message>) {
+    let (c, q1) = h.start(user("q1")).unwrap();
+    let a1 = h.add_message(c.id, answer("a1")).unwrap();
+    let q2 = h.add_message(c.id, user("q2")).unwrap();
+    let a2 = h.add_message(c.id, answer("a2")).unwrap();
+    (c.id, vec![q1, a1, q2, a2])
+}
+
+#[test]
+fn an_edited_question_is_a_new_version_and_the_old_branch_comes_back() {
+    let mut h = History::open_in_memory().unwrap();
+    let (c, m) = four(&mut h);
+    let q2b = h.add_version(m[2].id, user("q2 edited")).unwrap();
+    assert_eq!((q2b.branch, q2b.branches), (2, 2));
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2 edited"]);
+    assert_eq!(h.summary(c).unwrap().message_count, 3);
+    h.add_message(c, answer("a2 new")).unwrap();
+    h.add_message(c, user("q3 new")).unwrap();
+    assert_eq!(
+        shown(&mut h, c),
+        ["q1", "a1", "q2 edited", "a2 new", "q3 new"]
+    );
+
+    let back = h.switch_version(q2b.id, -1).unwrap();
+    assert_eq!((back.id, back.branch, back.branches), (m[2].id, 1, 2));
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2", "a2"]);
+    assert_eq!(h.summary(c).unwrap().message_count, 4);
+    // Clamped at the ends; the branch below comes back as it was.
+    assert_eq!(h.switch_version(m[2].id, -1).unwrap().id, m[2].id);
+    assert_eq!(h.switch_version(m[2].id, 5).unwrap().id, q2b.id);
+    assert_eq!(
+        shown(&mut h, c),
+        ["q1", "a1", "q2 edited", "a2 new", "q3 new"]
+    );
+    assert_eq!(h.summary(c).unwrap().message_count, 5);
+}
+
+#[test]
+fn a_regenerated_answer_keeps_the_old_one_and_nested_choices_survive() {
+    let mut h = History::open_in_memory().unwrap();
+    let (c, m) = four(&mut h);
+    // Regenerate a1 (in the middle): what followed it goes with the old version.
+    let a1b = h.add_version(m[1].id, answer("a1 again")).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1 again"]);
+    assert!(a1b.html.contains("a1 again"));
+    // Back on the first version, regenerate a2 there too.
+    h.switch_version(a1b.id, -1).unwrap();
+    let a2b = h.add_version(m[3].id, answer("a2 again")).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2", "a2 again"]);
+    // Away and back: the last choice below a1 is remembered.
+    h.switch_version(m[1].id, 1).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1 again"]);
+    h.switch_version(a1b.id, -1).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2", "a2 again"]);
+    let page = h.messages(c, Anchor::Latest, 10).unwrap().messages;
+    assert_eq!(
+        (page[3].id, page[3].branch, page[3].branches),
+        (a2b.id, 2, 2)
+    );
+    assert_eq!((page[1].branch, page[1].branches), (1, 2));
+    assert_eq!((page[0].branch, page[0].branches), (1, 1));
+}
+
+#[test]
+fn editing_the_first_question_starts_over_and_instructions_stay() {
+    let mut h = History::open_in_memory().unwrap();
+    let (c, m) = four(&mut h);
+    h.set_instructions(c, "Answer briefly.").unwrap();
+    assert_eq!(
+        h.summary(c).unwrap().message_count,
+        4,
+        "instructions are not counted as a message"
+    );
+    let q1b = h.add_version(m[0].id, user("q1 edited")).unwrap();
+    assert_eq!(shown(&mut h, c), ["Answer briefly.", "q1 edited"]);
+    assert_eq!((q1b.branch, q1b.branches), (2, 2));
+    h.add_message(c, answer("a1 new")).unwrap();
+    let ctx = h.prompt_context(c, 10_000, None).unwrap();
+    let texts: Vec<&str> = ctx.tail.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["Answer briefly.", "q1 edited", "a1 new"]);
+    let (instructions, _) = h.system_message(c).unwrap().unwrap();
+    let refused = h.add_version(instructions, user("x")).unwrap_err();
+    assert_eq!(refused.code(), "no_versions");
+    h.switch_version(q1b.id, -1).unwrap();
+    assert_eq!(
+        shown(&mut h, c),
+        ["q1", "a1", "q2", "a2", "Answer briefly."]
+    );
+}
+
+#[test]
+fn a_regenerated_answer_is_asked_with_the_path_before_it_and_every_instruction() {
+    let mut h = History::open_in_memory().unwrap();
+    let (c, m) = four(&mut h);
+    h.set_instructions(c, "Be kind.").unwrap();
+    for max in [10_000, 5] {
+        let ctx = h.prompt_context(c, max, Some(m[1].id)).unwrap();
+        let mut texts: Vec<&str> = ctx.tail.iter().map(|m| m.text.as_str()).collect();
+        if !ctx.complete {
+            texts = ctx.systems.iter().map(|m| m.text.as_str()).collect();
+            texts.extend(ctx.tail.iter().map(|m| m.text.as_str()));
+        }
+        assert_eq!(texts, ["Be kind.", "q1"], "max {max}");
+    }
+}
+
+#[test]
+fn deleting_keeps_the_path_and_a_deleted_version_gives_way_to_another() {
+    let mut h = History::open_in_memory().unwrap();
+    let (c, m) = four(&mut h);
+    let a2b = h.add_version(m[3].id, answer("a2 again")).unwrap();
+    // The shown last answer deleted: its other version is shown again.
+    h.delete_message(a2b.id).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2", "a2"]);
+    let a2 = h.messages(c, Anchor::Latest, 1).unwrap().messages.remove(0);
+    assert_eq!((a2.branch, a2.branches), (1, 1));
+    // A message in the middle deleted: what followed it stays, and new messages follow on.
+    let s = h.delete_message(m[1].id).unwrap();
+    assert_eq!(s.message_count, 3);
+    assert_eq!(shown(&mut h, c), ["q1", "q2", "a2"]);
+    h.add_message(c, user("q3")).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "q2", "a2", "q3"]);
+    assert_eq!(h.summary(c).unwrap().message_count, 4);
+}
+
+#[test]
+fn a_search_hit_in_an_earlier_version_is_revealed() {
+    let mut h = History::open_in_memory().unwrap();
+    let (c, m) = four(&mut h);
+    h.add_version(m[2].id, user("q2 edited")).unwrap();
+    h.add_version(m[0].id, user("q1 edited")).unwrap();
+    let hit = h.search("a2", 10).unwrap().hits.remove(0);
+    assert_eq!(hit.message_id, m[3].id);
+    assert!(hit.hidden);
+    h.reveal(hit.message_id).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2", "a2"]);
+    assert_eq!(h.summary(c).unwrap().message_count, 4);
+    assert!(!h.search("a2", 10).unwrap().hits[0].hidden);
+    // Revealing a shown message changes nothing.
+    h.reveal(m[1].id).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2", "a2"]);
+}
+
+#[test]
+fn versions_survive_a_record_round_trip() {
+    let mut h = History::open_in_memory().unwrap();
+    let (c, m) = four(&mut h);
+    h.set_instructions(c, "Short answers.").unwrap();
+    h.add_version(m[2].id, user("q2 edited")).unwrap();
+    h.add_message(c, answer("a2 new")).unwrap();
+    h.add_version(m[0].id, user("q1 edited")).unwrap();
+    h.switch_version(m[0].id, 0).unwrap();
+    let record = h.record(c).unwrap();
+    assert_eq!(record.messages.len(), 8);
+    assert_eq!(record.messages.iter().filter(|m| m.hidden).count(), 3);
+
+    let mut other = History::open_in_memory().unwrap();
+    let id = other.insert_records(std::slice::from_ref(&record)).unwrap()[0].unwrap();
+    assert_eq!(other.record(id).unwrap(), record);
+    assert_eq!(shown(&mut other, id), shown(&mut h, c));
+    assert_eq!(
+        shown(&mut other, id),
+        ["q1", "a1", "Short answers.", "q2 edited", "a2 new"]
+    );
+    let edited = other
+        .messages(id, Anchor::Latest, 2)
+        .unwrap()
+        .messages
+        .remove(0);
+    assert_eq!((edited.branch, edited.branches), (2, 2));
+    other.switch_version(edited.id, -1).unwrap();
+    assert_eq!(
+        shown(&mut other, id),
+        ["q1", "a1", "q2", "a2", "Short answers."]
+    );
+    assert_eq!(other.summary(id).unwrap().message_count, 4);
 }

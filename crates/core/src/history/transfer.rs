@@ -4,9 +4,14 @@
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
+use dynaspark::Role;
+
+use super::branches;
 use super::conversations::{new_uid, not_found};
-use super::messages::insert;
-use super::{Anchor, History, NewMessage};
+use super::messages::{insert_at, row_from, Place, Stored, MESSAGE_SELECT};
+use super::{History, NewMessage};
 use crate::{Result, StoredImage};
 
 /// A conversation with everything that makes it up, as exported and imported.
@@ -33,6 +38,33 @@ pub struct MessageRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     pub created_at: i64,
+    /// The message it follows, when that is not simply the question or answer before it
+    /// (the first version of an edited question or regenerated answer starts a branch):
+    /// `Some(Some(i))` follows `messages[i]`, `Some(None)` starts the conversation.
+    /// Instructions follow nothing.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub parent: Option<Option<usize>>,
+    /// An earlier version, or what followed one: not on the shown path.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+    /// Among its versions, the larger was chosen more recently.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub selected: i64,
+}
+
+/// A field that is there, even as `null`.
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<usize>>, D::Error> {
+    Option::<usize>::deserialize(d).map(Some)
+}
+
+pub(crate) fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl History {
@@ -48,7 +80,7 @@ impl History {
             .collect::<rusqlite::Result<_>>()?)
     }
 
-    /// One live conversation with all its messages.
+    /// One live conversation with all its messages, every version included.
     pub fn record(&mut self, id: i64) -> Result<ConversationRecord> {
         let (uid, title, created_at, updated_at, pinned) = self
             .conn
@@ -60,25 +92,40 @@ impl History {
             )
             .optional()?
             .ok_or_else(|| not_found(id))?;
-        let mut messages = Vec::new();
-        let mut anchor = Anchor::Oldest;
-        loop {
-            let page = self.messages(id, anchor, super::messages::MAX_PAGE)?;
-            let Some(last) = page.messages.last() else {
-                break;
+        let rows: Vec<Stored> = self
+            .conn
+            .prepare_cached(&format!(
+                "{MESSAGE_SELECT} WHERE m.conversation_id = ?1 ORDER BY m.id"
+            ))?
+            .query_map([id], row_from)?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut index = HashMap::with_capacity(rows.len());
+        let mut previous = None;
+        let mut messages = Vec::with_capacity(rows.len());
+        for (
+            i,
+            Stored {
+                message: m, place, ..
+            },
+        ) in rows.into_iter().enumerate()
+        {
+            index.insert(m.id, i);
+            let parent = if m.role == Role::System {
+                None
+            } else {
+                let follows = previous.replace(m.id);
+                (place.parent != follows).then(|| place.parent.and_then(|p| index.get(&p).copied()))
             };
-            anchor = Anchor::After { id: last.id };
-            let more = page.has_after;
-            messages.extend(page.messages.into_iter().map(|m| MessageRecord {
+            messages.push(MessageRecord {
                 role: m.role,
                 text: m.text,
                 image: m.image,
                 model: m.model,
                 created_at: m.created_at,
-            }));
-            if !more {
-                break;
-            }
+                parent,
+                hidden: place.hidden,
+                selected: place.selected,
+            });
         }
         Ok(ConversationRecord {
             uid,
@@ -116,6 +163,11 @@ impl History {
             )?
             .execute(params![uid, c.title, c.created_at, c.updated_at, c.pinned])?;
             let id = tx.last_insert_rowid();
+            // Message ids by position, for parents; a parent that is not an earlier
+            // question or answer is taken as the one before (the importer refuses such).
+            let mut placed: Vec<Option<i64>> = Vec::with_capacity(c.messages.len());
+            let mut previous = None;
+            let mut branched = false;
             for m in &c.messages {
                 let message = NewMessage {
                     role: m.role,
@@ -123,7 +175,30 @@ impl History {
                     image: m.image.clone(),
                     model: m.model.clone(),
                 };
-                insert(&tx, id, &message, m.created_at)?;
+                let place = if m.role == Role::System {
+                    Place::default()
+                } else {
+                    branched |= m.parent.is_some() || m.hidden;
+                    let parent = match m.parent {
+                        Some(None) => None,
+                        Some(Some(i)) => placed.get(i).copied().flatten().or(previous),
+                        None => previous,
+                    };
+                    Place {
+                        parent,
+                        hidden: m.hidden,
+                        selected: m.selected,
+                    }
+                };
+                let message_id = insert_at(&tx, id, &message, m.created_at, place)?;
+                if m.role != Role::System {
+                    previous = Some(message_id);
+                }
+                placed.push((m.role != Role::System).then_some(message_id));
+            }
+            // The shown path is derived again rather than trusted.
+            if branched {
+                branches::reroute(&tx, id, None)?;
             }
             ids.push(Some(id));
         }
