@@ -20,7 +20,7 @@ from images import png
 from webdriver import KEYS
 
 ANSWER = "## Steps\n\n1. Mix **flour** and water.\n2. Wait `12 h`.\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n"
-CODE = "fn main() {\n    println!(\"rise\");\n}"
+CODE = "// Proof the dough\nfn main() {\n    let hours: u32 = 12;\n    println!(\"rise for {hours} h\");\n}"
 FORMULA_ANSWER = "Euler: $e^{i\\pi} + 1 = 0$, and the mean:\n\n$$\\bar{x} = \\frac{1}{n}\\sum_{i=1}^{n} x_i$$\n"
 CODE_ANSWER = f"Like this:\n\n```rust\n{CODE}\n```\n\nand plain:\n\n```\nmix; wait\n```\n"
 
@@ -96,6 +96,30 @@ class Help(unittest.TestCase):
         self.s.wait(lambda: len(self.messages("assistant")) == 2, what="the second answer")
         answer = self.messages("assistant")[1]
         self.assertEqual([e.text for e in answer.find_all('[data-testid="code-language"]')], ["rust", "text"])
+        # The Rust is highlighted (classes from crates/core/src/highlight.rs, colours from the
+        # stylesheet), in both schemes; the block without a language is not.
+        tokens = (
+            "const a = document.querySelectorAll('[data-testid=message][data-role=assistant]')[1];"
+            "const [rust, plain] = a.querySelectorAll('pre code');"
+            "const fn = rust.querySelector('span.hl-keyword');"
+            "return { spans: rust.querySelectorAll('span[class^=\"hl-\"]').length, fn: fn.textContent,"
+            "  fnColour: getComputedStyle(fn).color, textColour: getComputedStyle(rust).color,"
+            "  plainSpans: plain.querySelectorAll('span').length };")
+        scheme = self.s.execute("return document.documentElement.dataset.scheme")
+        seen = {}
+        try:
+            for name in ("light", "dark"):
+                self.s.execute("document.documentElement.dataset.scheme = arguments[0]", name)
+                seen[name] = self.s.execute(tokens)
+                self.h.screenshot(f"code-block-{name}")
+        finally:
+            self.s.execute("document.documentElement.dataset.scheme = arguments[0]", scheme)
+        for name, seen_in in seen.items():
+            self.assertGreater(seen_in["spans"], 5, name)
+            self.assertEqual(seen_in["fn"].strip(), "fn", name)
+            self.assertNotEqual(seen_in["fnColour"], seen_in["textColour"], (name, seen_in))
+            self.assertEqual(seen_in["plainSpans"], 0, name)
+        self.assertNotEqual(seen["light"]["fnColour"], seen["dark"]["fnColour"], seen)
         answer.find_all('[data-testid="code-copy"]')[0].click()
         self.s.wait(lambda: clipboard_text() == CODE + "\n", timeout=10, what="the code on the clipboard")
         self.assertEqual(answer.find_all('[data-testid="code-copy"]')[0].text, "Copied")

@@ -5,6 +5,7 @@
 mod error;
 mod exchange;
 mod files;
+mod highlight;
 mod history;
 mod images;
 mod markdown;

@@ -1,16 +1,19 @@
 //! Markdown answers to safe HTML: pulldown-cmark renders (LaTeX between `$` or `$$` as
-//! MathML, by pulldown-latex: no script, nothing remote), ammonia sanitises.
+//! MathML, by pulldown-latex: no script, nothing remote; fenced code highlighted as classed
+//! spans, by highlight.rs), ammonia sanitises.
 //! The output may be assigned to `innerHTML`; nothing else from the network may.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
-use pulldown_cmark::{html, CowStr, Event, Options, Parser};
+use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 use pulldown_latex::config::DisplayMode;
+
+use crate::highlight::{self, Highlighter};
 
 /// Bump when the HTML for the same Markdown changes: stored answers are re-rendered
 /// lazily, the next time they are read.
-pub const RENDERER_VERSION: i64 = 3;
+pub const RENDERER_VERSION: i64 = 4;
 
 /// Renders Markdown (CommonMark + tables, strikethrough, task lists, footnotes, math) to
 /// sanitised HTML.
@@ -27,7 +30,7 @@ pub fn render_markdown(markdown: &str) -> String {
         other => other,
     });
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut unsafe_html, events);
+    html::push_html(&mut unsafe_html, highlighted(events).into_iter());
     sanitizer()
         .clean(&alignment_classes(&unsafe_html))
         .to_string()
@@ -50,6 +53,42 @@ fn math(tex: CowStr<'_>, display_mode: DisplayMode) -> Event<'_> {
         Ok(()) => Event::InlineHtml(mathml.into()),
         Err(_) => Event::Code(tex),
     }
+}
+
+/// Fenced code in a language the highlighter knows gets its text as classed spans (one HTML
+/// event in place of the block's text events); everything else passes as it came.
+fn highlighted<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+    let mut highlighter = Highlighter::new();
+    let mut out = Vec::new();
+    // The open block's fence language, and where its text starts in `out`.
+    let mut fence: Option<(String, usize)> = None;
+    for event in events {
+        match &event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                // The first word, as pulldown-cmark takes it for the `language-` class.
+                let language = info.split(' ').next().unwrap_or_default();
+                fence = Some((language.to_owned(), out.len() + 1));
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((language, start)) = fence.take() {
+                    let code = out[start..].iter().try_fold(String::new(), |mut code, e| {
+                        let Event::Text(text) = e else { return None };
+                        code.push_str(text);
+                        Some(code)
+                    });
+                    if let Some(html) =
+                        code.and_then(|code| highlighter.highlight(&language, &code))
+                    {
+                        out.truncate(start);
+                        out.push(Event::Html(html.into()));
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.push(event);
+    }
+    out
 }
 
 /// Table cells' alignment as classes (`align-left`, `align-center`, `align-right`):
@@ -102,7 +141,8 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             .add_generic_attributes(MATHML_ATTRIBUTES)
             .add_allowed_classes("th", ALIGNMENT_CLASSES)
             .add_allowed_classes("td", ALIGNMENT_CLASSES)
-            .add_allowed_classes("code", LANGUAGE_CLASSES)
+            .add_allowed_classes("code", language_classes())
+            .add_allowed_classes("span", highlight::classes())
             .url_relative(ammonia::UrlRelative::Deny);
         b
     })
@@ -165,33 +205,19 @@ const MATHML_ATTRIBUTES: [&str; 20] = [
 
 const ALIGNMENT_CLASSES: [&str; 3] = ["align-left", "align-center", "align-right"];
 
-/// Language classes kept on code blocks (for the label and later highlighting).
-const LANGUAGE_CLASSES: [&str; 24] = [
-    "language-rust",
-    "language-python",
-    "language-javascript",
-    "language-js",
-    "language-typescript",
-    "language-ts",
-    "language-json",
-    "language-bash",
-    "language-sh",
-    "language-shell",
-    "language-html",
-    "language-css",
-    "language-c",
-    "language-cpp",
-    "language-java",
-    "language-go",
-    "language-sql",
-    "language-yaml",
-    "language-toml",
-    "language-markdown",
-    "language-text",
-    "language-kotlin",
-    "language-swift",
-    "language-ruby",
-];
+/// Language classes kept on code blocks, for the label above them: every language the
+/// highlighter knows, and these.
+const PLAIN_LANGUAGES: [&str; 4] = ["text", "toml", "kotlin", "swift"];
+
+fn language_classes() -> &'static [String] {
+    static CLASSES: LazyLock<Vec<String>> = LazyLock::new(|| {
+        highlight::languages()
+            .chain(PLAIN_LANGUAGES)
+            .map(|language| format!("language-{language}"))
+            .collect()
+    });
+    &CLASSES
+}
 
 #[cfg(test)]
 mod tests {
@@ -206,7 +232,7 @@ mod tests {
             "<table>",
             "<th class=\"align-center\">b</th>",
             "<td class=\"align-center\">2</td>",
-            "<code class=\"language-rust\">fn main() {}",
+            "<code class=\"language-rust\"><span class=\"hl-keyword\">fn ",
         ] {
             assert!(html.contains(needle), "missing {needle} in {html}");
         }
@@ -292,5 +318,150 @@ mod tests {
         let html = render_markdown("```evil\" onload=\"x\nx\n```");
         assert!(!html.contains("onload"), "{html}");
         assert!(!html.contains("language-evil"), "{html}");
+    }
+
+    /// What a browser shows as an element's text: the HTML without its tags, entities read.
+    fn text_content(html: &str) -> String {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+    }
+
+    /// The inside of the first `<code …>` of a `<pre>`.
+    fn code_of(html: &str) -> &str {
+        let start = html.find("<pre><code").expect("a code block") + "<pre><code".len();
+        let start = start + html[start..].find('>').expect("its tag's end") + 1;
+        &html[start..start + html[start..].find("</code></pre>").expect("its end")]
+    }
+
+    const RUST: &str = "/// Doc <b>not bold</b> & more\nfn main() {\n    let s: &str = \"<i>\\\"hi\\\"</i>\";\n    println!(\"{s} {}\", 0x2A + 'é' as u32); // x < y\n}\n";
+
+    #[test]
+    fn fenced_rust_gets_token_classes_and_keeps_its_text() {
+        let html = render_markdown(&format!("Here:\n\n```rust\n{RUST}```\n"));
+        let code = code_of(&html);
+        for needle in [
+            "<span class=\"hl-keyword\">fn ",
+            "<span class=\"hl-function\">main</span>",
+            "<span class=\"hl-comment\">/// Doc &lt;b&gt;not bold&lt;/b&gt; &amp; more\n</span>",
+            "<span class=\"hl-number\">0x2A",
+            "<span class=\"hl-punctuation\">",
+            "<span class=\"hl-string\">\"&lt;i&gt;",
+        ] {
+            assert!(code.contains(needle), "missing {needle} in {code}");
+        }
+        assert_eq!(text_content(code), RUST);
+        assert!(
+            html.contains("<pre><code class=\"language-rust\">"),
+            "{html}"
+        );
+        assert!(!html.contains("style"), "{html}");
+        // Code that looks like markup stays text.
+        let tags =
+            render_markdown("```html\n<script>alert(1)</script><img src=x onerror=y>\n```\n");
+        assert!(
+            !tags.contains("<script") && !tags.contains("<img"),
+            "{tags}"
+        );
+        assert!(tags.contains("<span class=\"hl-tag\">"), "{tags}");
+        assert_eq!(
+            text_content(code_of(&tags)),
+            "<script>alert(1)</script><img src=x onerror=y>\n"
+        );
+    }
+
+    #[test]
+    fn aliases_choose_the_grammar_and_keep_their_label() {
+        for (fence, keyword) in [
+            ("py", "def"),
+            ("PY", "def"),
+            ("js", "function"),
+            ("ts", "function"),
+            ("sh", "if"),
+            ("c++", "void"),
+            ("yml", "true"),
+        ] {
+            let html = render_markdown(&format!(
+                "```{fence}\n{keyword} f() {{ return 1 }}\nx: true\n```\n"
+            ));
+            assert!(html.contains("<span class=\"hl-"), "{fence}: {html}");
+            // The label keeps the fence's spelling; only lower case is on the allow-list.
+            assert!(
+                html.contains(&format!("<code class=\"language-{fence}\">")) || fence == "PY",
+                "{fence}: {html}"
+            );
+        }
+    }
+
+    #[test]
+    fn code_without_a_known_language_stays_plain() {
+        for markdown in [
+            "```brainfuck\nfn main() { \"x\" }\n```\n",
+            "```\nfn main() { \"x\" }\n```\n",
+            "    fn main() { \"x\" }\n",
+            "```text\nfn main() { \"x\" }\n```\n",
+            "Inline `fn main() {}` code.\n",
+        ] {
+            let html = render_markdown(markdown);
+            assert!(!html.contains("<span"), "{markdown}: {html}");
+            assert!(html.contains("fn main() {"), "{markdown}: {html}");
+        }
+    }
+
+    #[test]
+    fn huge_code_blocks_stay_plain() {
+        let plain = |html: &str| !html.contains("<span");
+        // Past 5,000 lines, though small.
+        let lines = "x\n".repeat(5_001);
+        assert!(plain(&render_markdown(&format!("```rust\n{lines}```\n"))));
+        assert!(!plain(&render_markdown(&format!(
+            "```rust\nfn f() {{}}\n{}```\n",
+            "x\n".repeat(4_990)
+        ))));
+        // Past 100 KiB, in a few lines.
+        let wide = format!("// {}\nfn f() {{}}\n", "x".repeat(100 * 1024));
+        let html = render_markdown(&format!("```rust\n{wide}```\n"));
+        assert!(plain(&html));
+        assert_eq!(text_content(code_of(&html)), wide);
+    }
+
+    #[test]
+    fn raw_spans_keep_no_style_no_handler_and_no_other_class() {
+        let html = render_markdown(concat!(
+            "<span class=\"x\" style=\"color: red\">a</span> <span onclick=\"x()\">b</span> ",
+            "<span class=\"hl-keyword evil\" style=\"x\" onmouseover=\"y()\">c</span>\n\n",
+            "<pre><code class=\"language-rust\"><span class=\"hl-string hl-x\" ",
+            "onclick=\"x()\" style=\"x\">d</span></code></pre>\n",
+        ));
+        for bad in [
+            "style",
+            "onclick",
+            "onmouseover",
+            "evil",
+            "hl-x",
+            "\"x\"",
+            "x()",
+        ] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+        for good in [
+            ">a</span>",
+            "<span>b</span>",
+            "<span class=\"hl-keyword\">c</span>",
+            "<span class=\"hl-string\">d</span>",
+        ] {
+            assert!(html.contains(good), "missing {good} in {html}");
+        }
     }
 }
