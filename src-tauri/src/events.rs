@@ -132,7 +132,9 @@ mod tests {
                     "html": "<p><strong>Red</strong></p>",
                     "image": null,
                     "model": "gemini-1.5-flash",
-                    "createdAt": 1_700_000_000_000_i64
+                    "createdAt": 1_700_000_000_000_i64,
+                    "branch": 1,
+                    "branches": 1
                 },
                 "conversation": {
                     "id": 3,
