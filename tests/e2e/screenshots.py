@@ -174,6 +174,10 @@ def main():
             h.fake.script(queue=[{"kind": "answer", "text": answer}], fallback={"kind": "echo"})
             send(question)
             s.wait(lambda: s.find_all('[data-role="assistant"]'), what="the answer")
+            # Regenerated once, so the answer shows its versions ("‹ 2/2 ›").
+            h.fake.script(queue=[{"kind": "answer", "text": answer}], fallback={"kind": "echo"})
+            s.find('[data-role="assistant"] [data-testid="message-regenerate"]').click()
+            s.wait(lambda: s.find_all('[data-role="assistant"] [data-testid="version-label"]'), what="version 2")
             s.execute("document.querySelector('[data-testid=message-list]').scrollTop = 0")
             s.tid("composer-input").click()
             shot(f"light-{language}")

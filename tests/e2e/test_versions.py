@@ -3,9 +3,11 @@ and resend makes a new version of a question and asks it with only the path befo
 "‹ 1/2 ›" switches back and forth, and the choice survives a restart; Regenerate makes a
 new version of an answer, a failed one keeps the old answer and Retry regenerates again;
 Up in an empty composer opens the last question's editor; a search hit in an earlier
-version opens that version. Run by `make test`."""
+version opens that version; Ctrl+N, Ctrl+, and Ctrl+O do what the shortcuts list says.
+Run by `make test`."""
 import unittest
 
+import desktop
 from harness import Harness
 from webdriver import KEYS
 
@@ -192,6 +194,34 @@ class Versions(unittest.TestCase):
                         "the earlier version, opened from search")
         self.assertEqual(self.label("user"), "1/2")
         self.s.wait(lambda: self.last("assistant").attr("data-highlighted") == "true", what="the hit highlighted")
+
+    def test_5_the_window_wide_shortcuts_do_what_the_list_says(self):
+        """Ctrl+N, Ctrl+, and Ctrl+O (the others have their own tests: Ctrl+K in
+        test_history, Ctrl+B and Ctrl+/ in test_help, Esc and Shift+Enter in test_app, Up
+        above)."""
+        self.fake.script(queue=[{"kind": "answer", "text": "Noted."}])
+        self.new_conversation()
+        self.ask("Remember this")
+        self.wait_texts([("user", "Remember this"), ("assistant", "Noted.")], "the answer")
+        chord = KEYS["ctrl"] + "{}" + "\ue000"  # \ue000 releases Ctrl
+        # Ctrl+N: a new conversation, with the question field focused.
+        self.s.tid("composer-input").send_keys(chord.format("n"))
+        self.s.wait(lambda: self.s.tid("welcome").displayed(), what="Ctrl+N to start a conversation")
+        self.assertEqual(self.s.execute("return document.activeElement.dataset.testid"), "composer-input")
+        # Ctrl+, opens the settings; Esc closes them.
+        self.s.tid("composer-input").send_keys(chord.format(","))
+        dialog = self.s.tid("settings-dialog")
+        self.s.wait(lambda: dialog.displayed(), what="Ctrl+, to open the settings")
+        self.assertTrue(self.s.execute(
+            "return document.querySelector('[data-testid=settings-dialog]').contains(document.activeElement)"))
+        self.s.tid("settings-cancel").click()
+        self.s.wait(lambda: not dialog.displayed(), what="the settings to close")
+        # Ctrl+O opens the native file chooser (a GTK window of its own); Esc cancels it.
+        self.s.tid("composer-input").send_keys(chord.format("o"))
+        desktop.cancel_dialog()
+        self.s.wait(lambda: not desktop.xdotool("search", "--onlyvisible", "--name", "Attach an image", check=False),
+                    what="the file chooser to close")
+        self.assertFalse(self.s.tid("attachment-chip").displayed())
 
 
 if __name__ == "__main__":
