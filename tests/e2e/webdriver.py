@@ -112,6 +112,9 @@ class Session:
     def tids(self, testid):
         return self.find_all(f'[data-testid="{testid}"]')
 
+    def set_window_size(self, width, height):
+        return _call("POST", f"{self.base}/window/rect", {"width": width, "height": height})
+
     def execute(self, script, *args):
         return _call("POST", f"{self.base}/execute/sync", {"script": script, "args": list(args)})
 

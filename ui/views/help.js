@@ -23,6 +23,7 @@ function shortcutRows(mod) {
     ['shortcuts.paste', [mod, 'V']],
     ['shortcuts.settings', [mod, ',']],
     ['shortcuts.sidebar', [mod, 'B']],
+    ['shortcuts.zoom', [mod, '='], [mod, '-']],
     ['shortcuts.shortcuts', [mod, '/']],
     ['shortcuts.oldestLatest', ['Home'], ['End']],
     ['shortcuts.listMove', ['↑'], ['↓']],
