@@ -5,10 +5,12 @@ new version of an answer, a failed one keeps the old answer and Retry regenerate
 Up in an empty composer opens the last question's editor; a search hit in an earlier
 version opens that version; Ctrl+N, Ctrl+, and Ctrl+O do what the shortcuts list says.
 Run by `make test`."""
+import os
 import unittest
 
 import desktop
 from harness import Harness
+from images import png
 from webdriver import KEYS
 
 
@@ -158,6 +160,8 @@ class Versions(unittest.TestCase):
         # Esc puts the question back as it was, and does not touch the conversation.
         field.send_keys(KEYS["escape"])
         self.s.wait(lambda: not self.s.find_all('[data-testid="message-edit-input"]'), what="the editor closed")
+        self.assertEqual(self.s.execute("return document.activeElement.dataset.testid"), "composer-input",
+                         "focus is back in the composer")
         self.assertEqual(self.texts(), [("user", "Colour of the sky?"), ("assistant", "Blue.")])
         # With text in the composer, Up moves in the text instead.
         box.click()
@@ -216,12 +220,14 @@ class Versions(unittest.TestCase):
             "return document.querySelector('[data-testid=settings-dialog]').contains(document.activeElement)"))
         self.s.tid("settings-cancel").click()
         self.s.wait(lambda: not dialog.displayed(), what="the settings to close")
-        # Ctrl+O opens the native file chooser (a GTK window of its own); Esc cancels it.
+        # Ctrl+O opens the native file chooser (a GTK window of its own) to attach a picture.
+        picture = os.path.join(self.h.files, "dot.png")
+        with open(picture, "wb") as f:
+            f.write(png(8, 8, (200, 30, 30)))
         self.s.tid("composer-input").send_keys(chord.format("o"))
-        desktop.cancel_dialog()
-        self.s.wait(lambda: not desktop.xdotool("search", "--onlyvisible", "--name", "Attach an image", check=False),
-                    what="the file chooser to close")
-        self.assertFalse(self.s.tid("attachment-chip").displayed())
+        desktop.choose_file_in_dialog(picture)
+        self.s.wait(lambda: self.s.tid("attachment-chip").displayed(), what="the picture attached with Ctrl+O")
+        self.s.tid("attachment-remove").click()
 
 
 if __name__ == "__main__":

@@ -584,6 +584,8 @@ function startEdit(el) {
   const id = Number(el.dataset.id);
   const message = view.messages.find((m) => m.id === id);
   if (!message) return;
+  // Focus goes back where it came from: the Edit button, or the composer (Up).
+  const back = document.activeElement;
   const input = h('textarea', {
     class: 'edit-input', testid: 'message-edit-input', rows: String(Math.min(12, message.text.split('\n').length + 1)),
     'aria-label': t('message.editLabel'),
@@ -598,7 +600,7 @@ function startEdit(el) {
   const close = () => {
     form.remove();
     el.classList.remove('editing');
-    el.focus?.();
+    if (back?.isConnected) back.focus();
   };
   const submit = async () => {
     if (!input.value.trim() && !message.image) return;

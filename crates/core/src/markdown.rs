@@ -13,11 +13,13 @@ use crate::highlight::{self, Highlighter};
 
 /// Bump when the HTML for the same Markdown changes: stored answers are re-rendered
 /// lazily, the next time they are read.
-pub const RENDERER_VERSION: i64 = 4;
+pub const RENDERER_VERSION: i64 = 5;
 
 /// Renders Markdown (CommonMark + tables, strikethrough, task lists, footnotes, math) to
 /// sanitised HTML.
-/// Links keep only http, https and mailto targets; images and raw HTML are dropped.
+/// Links keep only http, https and mailto targets; raw HTML is dropped, and an image is
+/// never loaded: it becomes a link to it, named by its alt text (the person can open it
+/// in their browser, from the same safe schemes only).
 pub fn render_markdown(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
@@ -27,6 +29,18 @@ pub fn render_markdown(markdown: &str) -> String {
     let events = Parser::new_ext(markdown, options).map(|event| match event {
         Event::InlineMath(tex) => math(tex, DisplayMode::Inline),
         Event::DisplayMath(tex) => math(tex, DisplayMode::Block),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }),
+        Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
         other => other,
     });
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
@@ -311,6 +325,22 @@ mod tests {
             assert!(!html.contains(bad), "{bad} survived: {html}");
         }
         assert!(html.contains("<b>b</b>"));
+    }
+
+    #[test]
+    fn an_image_in_an_answer_is_a_link_never_loaded() {
+        let html = render_markdown("See ![the chart](https://e.com/c.png) and ![x](javascript:alert(1)) ![y](file:///etc/passwd)");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains(
+                r#"<a href="https://e.com/c.png" rel="noopener noreferrer nofollow">the chart</a>"#
+            ),
+            "{html}"
+        );
+        assert!(
+            !html.contains("javascript:") && !html.contains("file:"),
+            "{html}"
+        );
     }
 
     #[test]
