@@ -604,7 +604,8 @@ mod tests {
             .unwrap()
     }
 
-    fn message_roles(app: &MockApp, id: i64) -> Vec<String> {
+    /// The latest messages of conversation `id`, as the UI gets them.
+    fn shown(app: &MockApp, id: i64) -> Vec<Value> {
         app.invoke(
             "list_messages",
             json!({"conversationId": id, "anchor": {"kind": "latest"}, "limit": 50}),
@@ -612,6 +613,11 @@ mod tests {
         .unwrap()["messages"]
             .as_array()
             .unwrap()
+            .clone()
+    }
+
+    fn message_roles(app: &MockApp, id: i64) -> Vec<String> {
+        shown(app, id)
             .iter()
             .map(|m| m["role"].as_str().unwrap().to_owned())
             .collect()
@@ -751,16 +757,7 @@ mod tests {
     fn edit_and_regenerate_make_versions_asked_with_the_path_before_them() {
         let (server, app) = answering("An answer.");
         let ask_now = |id: i64, regenerate: Option<i64>| ask_now(&app, id, regenerate);
-        let shown = |id: i64| -> Vec<Value> {
-            app.invoke(
-                "list_messages",
-                json!({"conversationId": id, "anchor": {"kind": "latest"}, "limit": 50}),
-            )
-            .unwrap()["messages"]
-                .as_array()
-                .unwrap()
-                .clone()
-        };
+        let shown = |id: i64| shown(&app, id);
         let prompt = |n: usize| prompt_sent(&server, n);
         let id = question(&app, "First?");
         ask_now(id, None);

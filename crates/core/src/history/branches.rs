@@ -24,6 +24,11 @@ impl History {
         if role == Role::System || message.role == Role::System {
             return Err(not_versioned(of));
         }
+        // A version of a message off the path: the path is taken there first, so the new
+        // version hangs below what is shown.
+        if place.hidden {
+            reveal_in(&tx, of)?;
+        }
         let selected = next_selected(&tx, conversation_id, place.parent)?;
         let place = Place {
             parent: place.parent,
@@ -58,7 +63,10 @@ impl History {
             .collect::<rusqlite::Result<_>>()?;
         let at = versions.iter().position(|&v| v == id).unwrap_or_default() as i64;
         let target = versions[(at + step).clamp(0, versions.len() as i64 - 1) as usize];
-        if target != id || place.hidden {
+        if place.hidden {
+            reveal_in(&tx, id)?;
+        }
+        if target != id {
             choose(&tx, conversation_id, place.parent, target)?;
             reroute(&tx, conversation_id, place.parent)?;
         }
@@ -70,22 +78,28 @@ impl History {
     /// every hidden message above it become the chosen versions.
     pub fn reveal(&mut self, id: i64) -> Result<()> {
         let tx = self.conn.transaction()?;
-        let (conversation_id, mut place, role) = placed(&tx, id)?;
-        let mut node = id;
-        let mut from = None;
-        while role != Role::System && place.hidden {
-            choose(&tx, conversation_id, place.parent, node)?;
-            from = Some(place.parent);
-            let Some(parent) = place.parent else { break };
-            node = parent;
-            place = placed(&tx, node)?.1;
-        }
-        if let Some(parent) = from {
-            reroute(&tx, conversation_id, parent)?;
-        }
+        reveal_in(&tx, id)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// `History::reveal` inside the caller's transaction.
+fn reveal_in(conn: &Connection, id: i64) -> Result<()> {
+    let (conversation_id, mut place, role) = placed(conn, id)?;
+    let mut node = id;
+    let mut from = None;
+    while role != Role::System && place.hidden {
+        choose(conn, conversation_id, place.parent, node)?;
+        from = Some(place.parent);
+        let Some(parent) = place.parent else { break };
+        node = parent;
+        place = placed(conn, node)?.1;
+    }
+    if let Some(parent) = from {
+        reroute(conn, conversation_id, parent)?;
+    }
+    Ok(())
 }
 
 /// A live conversation's message: its conversation, place and role.

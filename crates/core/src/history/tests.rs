@@ -812,6 +812,22 @@ fn a_search_hit_in_an_earlier_version_is_revealed() {
 }
 
 #[test]
+fn a_version_of_a_message_off_the_path_takes_the_path_there_first() {
+    let mut h = History::open_in_memory().unwrap();
+    let (c, m) = four(&mut h);
+    h.add_version(m[0].id, user("q1 edited")).unwrap();
+    // a2 is two levels inside the hidden branch: switching it, or regenerating it, shows
+    // the whole path down to it, never a piece hanging from nothing.
+    h.switch_version(m[3].id, 0).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2", "a2"]);
+    h.add_version(m[0].id, user("q1 again")).unwrap();
+    let a2b = h.add_version(m[3].id, answer("a2 again")).unwrap();
+    assert_eq!(shown(&mut h, c), ["q1", "a1", "q2", "a2 again"]);
+    assert_eq!(h.summary(c).unwrap().message_count, 4);
+    assert_eq!((a2b.branch, a2b.branches), (2, 2));
+}
+
+#[test]
 fn versions_survive_a_record_round_trip() {
     let mut h = History::open_in_memory().unwrap();
     let (c, m) = four(&mut h);
