@@ -39,12 +39,7 @@ pub async fn send_message(
     text: String,
     image: Option<ImageRef>,
 ) -> IpcResult<Sent> {
-    if text.trim().is_empty() && image.is_none() {
-        return Err(IpcError::new(
-            "empty_message",
-            "Type a question or attach an image.",
-        ));
-    }
+    has_content(&text, image.is_some())?;
     let image = match image {
         Some(r) => Some(stored_image(&state, r).await?),
         None => None,
@@ -79,6 +74,17 @@ pub async fn send_message(
         .await
 }
 
+/// A question needs words or a picture (a new one, and an edited one alike).
+fn has_content(text: &str, with_image: bool) -> IpcResult<()> {
+    if text.trim().is_empty() && !with_image {
+        return Err(IpcError::new(
+            "empty_message",
+            "Type a question or attach an image.",
+        ));
+    }
+    Ok(())
+}
+
 /// Edit and resend: saves `text` as a new version of the person's question `message_id`
 /// (with its picture, if it had one). The conversation continues from it; the earlier
 /// version and what followed it are kept (see `switch_version`). `ask` then answers it.
@@ -98,11 +104,8 @@ pub async fn edit_question(
                     "Only your own questions can be edited and sent again.",
                 )));
             }
-            if text.trim().is_empty() && original.image.is_none() {
-                return Ok(Err(IpcError::new(
-                    "empty_message",
-                    "Type a question or attach an image.",
-                )));
+            if let Err(e) = has_content(&text, original.image.is_some()) {
+                return Ok(Err(e));
             }
             let question = NewMessage {
                 role: Role::User,
