@@ -48,7 +48,7 @@ sys.path.insert(0, HERE)
 from harness import free_port, tauri_driver_path, wait_port  # noqa: E402
 from webdriver import KEYS, Session, WebDriverError, _call  # noqa: E402
 from history_bench import (  # noqa: E402
-    ANSWER, OPEN_CONVERSATION, SEND, WRAP_INVOKE, comm, descendants, environment, fmt, median, newest_other, pid_of,
+    ANSWER, OPEN_CONVERSATION, SEND, WRAP_INVOKE, comm, descendants, environment, fmt, has_gpu, median, newest_other, pid_of,
     stop_group, verdict,
 )
 
@@ -390,8 +390,15 @@ class Bench:
         wait_port(self.fake_port)
         self.endpoint = f"http://127.0.0.1:{self.fake_port}/generate_response"
 
-    def app_env(self, data=None):
-        return {"DYNASPARK_DATA_DIR": data or self.data, "DYNASPARK_ENDPOINT": self.endpoint}
+    def app_env(self, binary, data=None):
+        env = {"DYNASPARK_DATA_DIR": data or self.data, "DYNASPARK_ENDPOINT": self.endpoint}
+        # Both drawn the same way: without a GPU the app turns WebKit's compositing off
+        # (src-tauri/src/rendering.rs), so the empty window gets the same switch, unless
+        # --empty-rendering default (or the switch set for both from outside).
+        if (os.path.basename(binary) == "empty-window" and self.args.empty_rendering == "same"
+                and not has_gpu() and "WEBKIT_DISABLE_COMPOSITING_MODE" not in os.environ):
+            env["WEBKIT_DISABLE_COMPOSITING_MODE"] = "1"
+        return env
 
     def start_driver(self):
         self.driver_port = free_port()
@@ -440,7 +447,7 @@ class Bench:
         (process, ms from just before Popen to the window mapped, to its first content)."""
         wait_no_window(title)
         watcher = Watcher(title)
-        env = dict(os.environ, **self.app_env())
+        env = dict(os.environ, **self.app_env(binary))
         t0 = time.monotonic()
         proc = subprocess.Popen([binary], env=env, stdout=self.log, stderr=self.log, start_new_session=True)
         self.direct.append(proc)
@@ -501,7 +508,7 @@ class Bench:
         stamp = os.path.join(self.tmp, "spawned")
         if os.path.exists(stamp):
             os.remove(stamp)
-        env = [f"{k}={v}" for k, v in self.app_env(data).items()]
+        env = [f"{k}={v}" for k, v in self.app_env(binary, data).items()]
         watcher = Watcher(title) if title else None
         posted = time.time()
         s = Session(self.url, self.launcher, [stamp, *env, binary])
@@ -851,6 +858,15 @@ def table(rs, labels):
     return "\n".join([line(head), "-" * (sum(widths) + 2 * len(widths))] + [line(r) for r in rs])
 
 
+def rendering_note(env, args):
+    if env["compositingEnv"] is not None:
+        return f"WEBKIT_DISABLE_COMPOSITING_MODE={env['compositingEnv']} set for both from outside"
+    if env["gpu"]:
+        return "a GPU render node: WebKit's default (composited) for both"
+    empty = "the same" if args.empty_rendering == "same" else "WebKit's default (composited)"
+    return f"no GPU: the app turns compositing off; the empty window: {empty}"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=5, help="runs of each measurement (medians; one warm-up besides)")
@@ -862,6 +878,9 @@ def main():
     p.add_argument("--extra-app", action="append", default=[], metavar="LABEL=PATH",
                    help="another build of the app (or of the empty window), measured beside them for "
                         "size, start and idle memory")
+    p.add_argument("--empty-rendering", choices=["same", "default"], default="same",
+                   help="same: the empty window drawn as the app draws on this machine (compositing off "
+                        "without a GPU); default: WebKit's default for the empty window")
     p.add_argument("--label", default="", help="added to the results' file names")
     p.add_argument("--keep", action="store_true", help="keep the data folders of the run")
     args = p.parse_args()
@@ -918,6 +937,7 @@ def main():
     header = (f"make bench, {started.isoformat(timespec='seconds')}\n"
               f"commit {env['commit']}{' (with local changes)' if env['dirty'] else ''}; {env['cpu']}, "
               f"{env['cores']} cores; Linux {env['kernel']}; WebKitGTK {env['webkit2gtk']}; Xvfb 1600x900\n"
+              f"rendering: {rendering_note(env, args)}\n"
               f"load average before / after: {results['loadavg']['before']} / {results['loadavg']['after']}\n"
               f"binaries: {', '.join(f'{label} = {os.path.relpath(path, ROOT)}' for label, path, _ in bins)}\n"
               f"args: {vars(args)}\n")

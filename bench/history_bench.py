@@ -771,6 +771,15 @@ def table(rs):
     return "\n".join([line(head), "-" * (sum(widths) + 10)] + [line(r) for r in rs])
 
 
+def has_gpu():
+    """Whether the machine lists a GPU render node: without one the app turns WebKit's
+    compositing off (src-tauri/src/rendering.rs)."""
+    try:
+        return any(name.startswith("renderD") for name in os.listdir("/dev/dri"))
+    except OSError:
+        return False
+
+
 def environment():
     def out(cmd):
         try:
@@ -785,6 +794,7 @@ def environment():
         pass
     webkit = out(["dpkg-query", "-W", "-f=${Version}", "libwebkit2gtk-4.1-0"])
     return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(), "webkit2gtk": webkit,
+            "gpu": has_gpu(), "compositingEnv": os.environ.get("WEBKIT_DISABLE_COMPOSITING_MODE"),
             "commit": out(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
             "dirty": bool(out(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]))}
 
@@ -845,6 +855,8 @@ def main():
     header = (f"make bench-history, {datetime.datetime.now().isoformat(timespec='seconds')}\n"
               f"commit {env['commit']}{' (with local changes)' if env['dirty'] else ''}; {env['cpu']}, "
               f"{env['cores']} cores; Linux {env['kernel']}; WebKitGTK {env['webkit2gtk']}; Xvfb 1600x900\n"
+              f"rendering: {'a GPU render node: composited' if env['gpu'] else 'no GPU: the app draws without compositing'}"
+              f"{'' if env['compositingEnv'] is None else ' (WEBKIT_DISABLE_COMPOSITING_MODE=' + env['compositingEnv'] + ' set from outside)'}\n"
               f"heavy history: {full_info['conversations']} conversations, {full_info['messages']} messages "
               f"(one of {args.big}), {full_info['bytes'] / MB:.0f} MB; generated in {full_info['seconds']:.1f} s\n"
               f"args: {vars(args)}\n")

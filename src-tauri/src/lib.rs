@@ -12,6 +12,7 @@ mod logging;
 mod menu;
 #[cfg(test)]
 mod mock_app;
+mod rendering;
 mod settings_store;
 mod single_instance;
 mod startup;
@@ -31,6 +32,8 @@ pub const ENV_DATA_DIR: &str = "DYNASPARK_DATA_DIR";
 /// Opens the data folder and runs the app. A start that fails is logged, shown in a
 /// native dialog instead of the main window, and ends the process with status 1.
 pub fn run() {
+    // Before GTK, WebKit or any other thread starts: they read the environment.
+    let rendering = rendering::choose();
     let app = match build_app(tauri::Builder::default()).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => {
@@ -47,7 +50,7 @@ pub fn run() {
             .map(|d| d.join(logging::LOG_DIR))
             .as_deref(),
     );
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = ?data_dir.as_ref().ok(), "starting");
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = ?data_dir.as_ref().ok(), ?rendering, "starting");
     // Before the history is opened: a second start must not touch it.
     let _instance = match &data_dir {
         Ok(dir) => match single_instance::claim(dir, front(app.handle().clone())) {
