@@ -248,7 +248,8 @@ input.blur();
 """
 
 # Asks one question: optionally starts a new conversation first, then puts the text in the
-# composer, presses Send and waits for a new answer to be painted.
+# composer and lets it paint (a person sees what they typed before pressing Send), presses
+# Send and waits for a new answer to be painted. The clock starts at the press.
 SEND = AFTER_PAINT + r"""
 const [text, fresh, done] = arguments;
 const q = (s) => document.querySelector(s);
@@ -259,6 +260,9 @@ const go = () => {
   const input = q('[data-testid="composer-input"]');
   input.value = text;
   input.dispatchEvent(new Event('input', { bubbles: true }));
+  afterPaint(() => press(before, list));
+};
+const press = (before, list) => {
   let seenAt = null;
   let t0 = null;
   const newAnswer = () => [...document.querySelectorAll('[data-testid="message"][data-role="assistant"]')].some((m) => !before.has(m.dataset.id));
@@ -590,17 +594,27 @@ class Case:
     def measure_long_day(self):
         n = self.args.questions
         check = min(200, n)
-        times, marks = [], {}
+        times, marks, trend = [], {}, {}
         started = time.time()
         for i in range(n):
             times.append(self.ask(f"Long day question {i + 1}: how is it going?", i % 25 == 0))
+            # Every 200 questions, PSS of the web process and of all (a leak climbs at each;
+            # garbage not yet collected comes and goes).
+            if (i + 1) % 200 == 0:
+                m = memory(self.driver.pid)
+                web = sum(v for k, v in m.get("processes", {}).items() if k.startswith("WebKitWebProces"))
+                trend[i + 1] = {"pssMb": m.get("pssMb"), "webProcessMb": round(web, 1)}
             if i + 1 in (check, n) and i + 1 not in marks:
                 window = times[max(0, i + 1 - 50):]
                 marks[i + 1] = {"memory": memory(self.driver.pid), "sendMedianLast50": median(window),
                                 "sendP95Last50": pct(window, 95), "elapsedS": round(time.time() - started, 1)}
                 self.say(f"long day after {i + 1}: PSS {marks[i + 1]['memory'].get('pssMb')} MB, "
                          f"send median (last 50) {fmt(marks[i + 1]['sendMedianLast50'])} ms")
+        if trend:
+            self.say("long day, PSS all / web process every 200 questions (MB): " +
+                     ", ".join(f"{k}: {v['pssMb']} / {v['webProcessMb']}" for k, v in trend.items()))
         self.r["longDay"] = {"questions": n, "checkpoints": {str(k): v for k, v in marks.items()},
+                             "trend": {str(k): v for k, v in trend.items()},
                              "sendTimes": [round(t, 1) for t in times]}
 
     # -- all ----------------------------------------------------------------------------

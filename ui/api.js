@@ -144,14 +144,16 @@ export const copyText = (text) => invoke('copy_text', { text });
 /** URL under which the webview can show a library image. */
 export const imageUrl = (file) => tauri.core.convertFileSrc(file, 'dsimg');
 
-/** Native drag and drop onto the window: paths, never bytes. */
 /** The macOS menu bar's items (src-tauri/src/menu.rs): `handler(action)`, action one of
  *  'new-conversation', 'attach', 'settings', 'toggle-sidebar', 'search', 'shortcuts', 'about'. */
 export const onMenu = (handler) => tauri.event.listen('menu', (e) => handler(e.payload));
 
+/** Native drag and drop onto the window: paths, never bytes. */
 export async function onFileDrop({ enter, leave, drop }) {
   const { listen } = tauri.event;
-  await listen('tauri://drag-enter', (e) => enter(e.payload));
-  await listen('tauri://drag-leave', () => leave());
-  await listen('tauri://drag-drop', (e) => drop(e.payload.paths || []));
+  await Promise.all([
+    listen('tauri://drag-enter', (e) => enter(e.payload)),
+    listen('tauri://drag-leave', () => leave()),
+    listen('tauri://drag-drop', (e) => drop(e.payload.paths || [])),
+  ]);
 }

@@ -11,6 +11,9 @@ export const LANGUAGES = ['en', 'ru'];
 
 let strings = {};
 let fallback = {};
+// The fallback table is always needed: its fetch starts with this module, beside the
+// start's first calls to the backend.
+let fallbackLoading = fetchTable(LANGUAGES[0]);
 let lang = 'en';
 let plurals = new Intl.PluralRules('en');
 let numbers = new Intl.NumberFormat('en');
@@ -36,8 +39,13 @@ export function resolveLanguage(setting = 'system', systemLocales = navigator.la
 /** Loads the strings of `code` and applies them to the whole document. */
 export async function loadStrings(code = 'en') {
   const next = LANGUAGES.includes(code) ? code : LANGUAGES[0];
-  if (!Object.keys(fallback).length) fallback = await fetchTable(LANGUAGES[0]);
-  strings = next === LANGUAGES[0] ? fallback : await fetchTable(next);
+  // Both tables at once (the fallback is fetched once; a failed fetch is tried again).
+  const [base, own] = await Promise.all([
+    fallbackLoading.catch(() => (fallbackLoading = fetchTable(LANGUAGES[0]))),
+    next === LANGUAGES[0] ? null : fetchTable(next),
+  ]);
+  fallback = base;
+  strings = own ?? fallback;
   lang = next;
   plurals = new Intl.PluralRules(lang);
   numbers = new Intl.NumberFormat(lang);

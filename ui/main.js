@@ -501,8 +501,10 @@ function shortcuts(e) {
 }
 
 async function start() {
-  state.info = await api.appInfo();
-  state.settings = (await api.getSettings()).settings;
+  // Nothing here waits for what it does not need: the calls of the start run side by side.
+  const [info, { settings }] = await Promise.all([api.appInfo(), api.getSettings()]);
+  state.info = info;
+  state.settings = settings;
   await loadStrings(language());
   applyTheme(state.settings.theme);
   composer.initComposer({
@@ -574,7 +576,8 @@ async function start() {
   }).catch(console.error);
 
   const overlay = $('[data-testid="drop-overlay"]');
-  await api.onFileDrop({
+  // Heard before the page says it is ready (awaited below), listened to meanwhile.
+  const dropsHeard = api.onFileDrop({
     enter: () => { overlay.hidden = false; },
     leave: () => { overlay.hidden = true; },
     drop: (paths) => { overlay.hidden = true; attachDropped(paths); },
@@ -587,6 +590,7 @@ async function start() {
   const recent = sidebar.mostRecent();
   if (recent) await openConversation(recent.id);
   else newConversation();
+  await dropsHeard;
   composer.focusInput();
   document.body.dataset.ready = 'true';
   window.__dsMarks.ready = now();

@@ -121,8 +121,11 @@ class Session:
     def execute_async(self, script, *args):
         return _call("POST", f"{self.base}/execute/async", {"script": script, "args": list(args)})
 
-    def screenshot(self, path):
-        png = _call("GET", f"{self.base}/screenshot")
+    def window_rect(self):
+        return _call("GET", f"{self.base}/window/rect")
+
+    def screenshot(self, path, timeout=120):
+        png = _call("GET", f"{self.base}/screenshot", timeout=timeout)
         with open(path, "wb") as f:
             f.write(base64.b64decode(png))
 

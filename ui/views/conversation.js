@@ -20,11 +20,13 @@ import { openLightbox } from './lightbox.js';
 const WAKING_AFTER_S = 5;
 const PAGE = 60;
 /** Messages laid out per frame while a page enters the DOM (the first chunk is painted
- *  at once; the rest follow, nearest to the view first). Under WebKitGTK's software
- *  rendering any frame that adds messages costs about 60 ms more than one that only
- *  scrolls, whatever their number, so pages enter in few, large chunks: 30 messages
- *  a frame halved the slow frames of a fast scroll against 8 (bench/README.md). */
-const CHUNK = 30;
+ *  at once; the rest follow, nearest to the view first). Laying out a message costs
+ *  1.5–2 ms here (2 cores, no GPU, WebKit drawing without compositing): with 5 a
+ *  frame, 5 of the 4,900 frames of a scroll through 5,000 messages took over 50 ms,
+ *  with 8 there were up to 13 in some 120, with 30 every frame that added messages took
+ *  60–110 ms. At a viewport per frame they still arrive faster than the fastest scroll
+ *  uses them (bench/scroll_probe.py --frames 4900). */
+const CHUNK = 5;
 /** Messages laid out before a conversation (or a jump to an end) is first painted. */
 const OPEN_CHUNK = 8;
 /** Height (px) held above the window while older messages exist: more than a page. */
