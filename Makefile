@@ -27,6 +27,7 @@ test-deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(PYTHON) tests/i18n/check_keys.py
+	$(PYTHON) tests/ui/check_modules.py
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	# cargo deny reads the crates of every platform; a build fetched only this one's.
 	$(CARGO) fetch --locked
