@@ -49,7 +49,7 @@ from harness import free_port, tauri_driver_path, wait_port  # noqa: E402
 from webdriver import KEYS, Session, WebDriverError, _call  # noqa: E402
 from history_bench import (  # noqa: E402
     ANSWER, OPEN_CONVERSATION, SEND, WRAP_INVOKE, comm, descendants, environment, fmt, has_gpu, median, newest_other, pid_of,
-    stop_group, verdict,
+    rendering_note, stop_group, verdict,
 )
 
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -374,6 +374,7 @@ class Bench:
         os.makedirs(self.data)
         with open(os.path.join(self.data, "settings.json"), "w") as f:
             json.dump(APP_SETTINGS, f)
+        self.gpu = has_gpu()
         self.fake = self.driver = self.clip = None
         self.direct = []  # processes started directly, to end
         self.r = {"runs": args.runs}
@@ -396,7 +397,7 @@ class Bench:
         # (src-tauri/src/rendering.rs), so the empty window gets the same switch, unless
         # --empty-rendering default (or the switch set for both from outside).
         if (os.path.basename(binary) == "empty-window" and self.args.empty_rendering == "same"
-                and not has_gpu() and "WEBKIT_DISABLE_COMPOSITING_MODE" not in os.environ):
+                and not self.gpu and "WEBKIT_DISABLE_COMPOSITING_MODE" not in os.environ):
             env["WEBKIT_DISABLE_COMPOSITING_MODE"] = "1"
         return env
 
@@ -858,15 +859,6 @@ def table(rs, labels):
     return "\n".join([line(head), "-" * (sum(widths) + 2 * len(widths))] + [line(r) for r in rs])
 
 
-def rendering_note(env, args):
-    if env["compositingEnv"] is not None:
-        return f"WEBKIT_DISABLE_COMPOSITING_MODE={env['compositingEnv']} set for both from outside"
-    if env["gpu"]:
-        return "a GPU render node: WebKit's default (composited) for both"
-    empty = "the same" if args.empty_rendering == "same" else "WebKit's default (composited)"
-    return f"no GPU: the app turns compositing off; the empty window: {empty}"
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=5, help="runs of each measurement (medians; one warm-up besides)")
@@ -937,7 +929,7 @@ def main():
     header = (f"make bench, {started.isoformat(timespec='seconds')}\n"
               f"commit {env['commit']}{' (with local changes)' if env['dirty'] else ''}; {env['cpu']}, "
               f"{env['cores']} cores; Linux {env['kernel']}; WebKitGTK {env['webkit2gtk']}; Xvfb 1600x900\n"
-              f"rendering: {rendering_note(env, args)}\n"
+              f"rendering: {rendering_note(env, args.empty_rendering)}\n"
               f"load average before / after: {results['loadavg']['before']} / {results['loadavg']['after']}\n"
               f"binaries: {', '.join(f'{label} = {os.path.relpath(path, ROOT)}' for label, path, _ in bins)}\n"
               f"args: {vars(args)}\n")

@@ -600,13 +600,15 @@ class Case:
             times.append(self.ask(f"Long day question {i + 1}: how is it going?", i % 25 == 0))
             # Every 200 questions, PSS of the web process and of all (a leak climbs at each;
             # garbage not yet collected comes and goes).
-            if (i + 1) % 200 == 0:
-                m = memory(self.driver.pid)
+            sampled = (i + 1) % 200 == 0
+            checkpoint = i + 1 in (check, n) and i + 1 not in marks
+            m = memory(self.driver.pid) if sampled or checkpoint else None
+            if sampled:
                 web = sum(v for k, v in m.get("processes", {}).items() if k.startswith("WebKitWebProces"))
                 trend[i + 1] = {"pssMb": m.get("pssMb"), "webProcessMb": round(web, 1)}
-            if i + 1 in (check, n) and i + 1 not in marks:
+            if checkpoint:
                 window = times[max(0, i + 1 - 50):]
-                marks[i + 1] = {"memory": memory(self.driver.pid), "sendMedianLast50": median(window),
+                marks[i + 1] = {"memory": m, "sendMedianLast50": median(window),
                                 "sendP95Last50": pct(window, 95), "elapsedS": round(time.time() - started, 1)}
                 self.say(f"long day after {i + 1}: PSS {marks[i + 1]['memory'].get('pssMb')} MB, "
                          f"send median (last 50) {fmt(marks[i + 1]['sendMedianLast50'])} ms")
@@ -794,6 +796,19 @@ def has_gpu():
         return False
 
 
+def rendering_note(env, empty_window=None):
+    """How the page was drawn, for a results header. `empty_window` ("same" or "default"):
+    how make bench drew its empty window beside the app."""
+    if env["compositingEnv"] is not None:
+        return f"WEBKIT_DISABLE_COMPOSITING_MODE={env['compositingEnv']} set from outside"
+    if env["gpu"]:
+        return "a GPU render node: WebKit's default (composited)"
+    note = "no GPU: the app draws without compositing"
+    if empty_window is not None:
+        note += "; the empty window " + ("the same" if empty_window == "same" else "as WebKit's default (composited)")
+    return note
+
+
 def environment():
     def out(cmd):
         try:
@@ -869,8 +884,7 @@ def main():
     header = (f"make bench-history, {datetime.datetime.now().isoformat(timespec='seconds')}\n"
               f"commit {env['commit']}{' (with local changes)' if env['dirty'] else ''}; {env['cpu']}, "
               f"{env['cores']} cores; Linux {env['kernel']}; WebKitGTK {env['webkit2gtk']}; Xvfb 1600x900\n"
-              f"rendering: {'a GPU render node: composited' if env['gpu'] else 'no GPU: the app draws without compositing'}"
-              f"{'' if env['compositingEnv'] is None else ' (WEBKIT_DISABLE_COMPOSITING_MODE=' + env['compositingEnv'] + ' set from outside)'}\n"
+              f"rendering: {rendering_note(env)}\n"
               f"heavy history: {full_info['conversations']} conversations, {full_info['messages']} messages "
               f"(one of {args.big}), {full_info['bytes'] / MB:.0f} MB; generated in {full_info['seconds']:.1f} s\n"
               f"args: {vars(args)}\n")

@@ -93,15 +93,20 @@ def _window_origin(win):
     return int(vals.get("X", 0)), int(vals.get("Y", 0))
 
 
-def screenshot_screen(path):
-    """Saves the whole X screen as a PNG (GDK from the system Python, as drag_source)."""
+def screenshot_screen(path, area=None):
+    """Saves the X screen as a PNG (GDK from the system Python, as drag_source): all of it,
+    or `area`, a rect with x, y, width and height (as WebDriver gives a window's)."""
+    x, y, w, h = (int(area[k]) for k in ("x", "y", "width", "height")) if area else (0, 0, 0, 0)
     script = (
         "import sys, gi; gi.require_version('Gdk', '3.0'); from gi.repository import Gdk; "
         "root = Gdk.get_default_root_window(); "
-        "pb = Gdk.pixbuf_get_from_window(root, 0, 0, root.get_width(), root.get_height()); "
+        "x, y, w, h = map(int, sys.argv[2:6]); "
+        "w, h = (w, h) if w else (root.get_width(), root.get_height()); "
+        "pb = Gdk.pixbuf_get_from_window(root, x, y, w, h); "
         "pb.savev(sys.argv[1], 'png', [], [])"
     )
-    subprocess.run(["/usr/bin/python3", "-c", script, path], check=True, timeout=30)
+    subprocess.run(["/usr/bin/python3", "-c", script, path, str(x), str(y), str(w), str(h)],
+                   check=True, timeout=30)
     return path
 
 

@@ -12,6 +12,7 @@ import tempfile
 import time
 import urllib.request
 
+from desktop import screenshot_screen
 from webdriver import Session
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -65,17 +66,6 @@ def wait_released(data_dir, timeout=30):
                 if time.time() > deadline:
                     raise AssertionError(f"the last app still holds {path}") from None
                 time.sleep(0.1)
-
-
-def grab_x(rect, path):
-    """Saves the screen area of `rect` (WebDriver's window rect) as PNG, through GDK."""
-    x, y, w, h = (int(rect[k]) for k in ("x", "y", "width", "height"))
-    subprocess.run(["/usr/bin/python3", "-c",
-                    "import sys, gi; gi.require_version('Gdk', '3.0'); from gi.repository import Gdk;"
-                    "x, y, w, h = map(int, sys.argv[1:5]);"
-                    "Gdk.pixbuf_get_from_window(Gdk.get_default_root_window(), x, y, w, h)"
-                    ".savev(sys.argv[5], 'png', [], [])",
-                    str(x), str(y), str(w), str(h), path], check=True, timeout=30)
 
 
 class Fake:
@@ -164,7 +154,7 @@ class Harness:
                 return path
             except TimeoutError:
                 self.grab_from_x = True
-        grab_x(self.session.window_rect(), path)
+        screenshot_screen(path, area=self.session.window_rect())
         return path
 
     def close(self):
