@@ -66,10 +66,22 @@ export const pasteImage = () => invoke('paste_image');
  *  path is refused with code 'not_dropped'. -> { image, preparation, ignored } */
 export const importImagePaths = (paths) => invoke('import_image_paths', { paths });
 
-/** Saves the question (starting a conversation when conversationId is null).
- *  -> { conversation: Summary, message: Message } */
-export const sendMessage = (conversationId, text, image) =>
-  invoke('send_message', { conversationId, text, image: image ? { file: image.file, name: image.name } : null });
+/** Sends a question: saves it (starting a conversation when conversationId is null) and
+ *  asks for its answer in the same call. `onEvent` first gets
+ *  { type: 'saved', conversation: Summary, message: Message }, then the events of ask().
+ *  Rejects (nothing saved) on an empty question, a missing picture, or with code 'busy'
+ *  while the conversation waits for another answer. */
+export function sendMessage(conversationId, text, image, onEvent, contextImage = true) {
+  const channel = new tauri.core.Channel();
+  channel.onmessage = onEvent;
+  return invoke('send_message', {
+    conversationId,
+    text,
+    image: image ? { file: image.file, name: image.name } : null,
+    onEvent: channel,
+    contextImage,
+  });
+}
 
 /** Edit and resend: saves `text` as a new version of question `messageId` (its picture
  *  goes with it); ask() then answers it. -> { conversation: Summary, message: Message } */

@@ -197,32 +197,30 @@ async function switchVersion(id, step) {
   }
 }
 
+let sending = false; // a question on its way to being saved: a second Send waits for it
+
 async function send() {
   const { text, image } = composer.getDraft();
-  if (!text.trim() && !image) return;
-  if (state.currentId != null && state.pending.has(state.currentId)) {
+  if ((!text.trim() && !image) || sending) return;
+  const from = state.currentId;
+  if (from != null && state.pending.has(from)) {
     composer.showComposerError(t('composer.busy'), 'info');
     return;
   }
-  const started = state.currentId == null;
-  let sent;
-  try {
-    sent = await api.sendMessage(state.currentId, text, image);
-  } catch (e) {
-    // Nothing was saved: the draft stays in the composer as it was.
-    composer.showComposerError(errorText(e));
-    return;
-  }
-  const { conversation: summary, message } = sent;
-  // A new picture is the one later questions send again, even after the last was removed.
-  if (image) state.noContextImage.delete(summary.id);
-  const shown = state.currentId == null || state.currentId === summary.id;
-  if (shown) state.currentId = summary.id;
-  // The question goes out first; the page shows it while the backend sends it.
-  askFor(summary.id, () => {
+  sending = true;
+  let shown = true;
+  // Saved and asked in one call; the page shows the question while the answer comes.
+  const saved = ({ conversation: summary }) => {
+    sending = false;
+    // A new picture is the one later questions send again, even after the last was removed.
+    if (image) state.noContextImage.delete(summary.id);
+    shown = state.currentId == null || state.currentId === summary.id;
+    if (shown) state.currentId = summary.id;
+  };
+  const render = ({ conversation: summary, message }) => {
     composer.clearDraft();
     composer.showComposerError(null);
-    sidebar.upsert(summary, started);
+    sidebar.upsert(summary, from == null);
     if (shown && state.currentId === summary.id) {
       setCurrent(summary.id);
       // Only a question's own picture changes what the next one sends again.
@@ -231,7 +229,14 @@ async function send() {
       conversation.setTitle(summary.title);
       sidebar.revealActive();
     }
-  });
+  };
+  try {
+    await askFor(from, { question: { text, image, saved }, render });
+  } catch (e) {
+    // Nothing was saved: the draft stays in the composer as it was.
+    sending = false;
+    composer.showComposerError(errorText(e));
+  }
 }
 
 /** Pending state or failure of one conversation changed: its row dot and, when open, its tail. */
@@ -243,21 +248,27 @@ function statusChanged(id) {
   }
 }
 
-/** Asks for the answer to conversation `id`'s last question. `render` (optional) shows
- *  what led to it: it runs at the next frame, after the request has left (the page's
- *  layout work no longer delays the question), and before any event of the answer. */
-async function askFor(id, render = null, regenerate = null) {
-  if (id == null || state.pending.has(id)) {
-    render?.();
-    return;
-  }
-  state.failures.delete(id);
-  state.pending.set(id, { startedAt: Date.now(), regenerate });
+/** Asks for the answer to conversation `id`'s last question (with `regenerate`, a new
+ *  version of that answer). With `question` ({ text, image, saved(event) }) it first
+ *  saves the question, in a new conversation when `id` is null: `saved` gets the saved
+ *  event at once, and the promise rejects when nothing was saved. `render(saved)`
+ *  (optional) shows what led to the answer: it runs at the next frame, after the question
+ *  has left (the page's layout work no longer delays it), and before any event of the
+ *  answer is shown. */
+async function askFor(id, { render = null, regenerate = null, question = null } = {}) {
+  if (!question && (id == null || state.pending.has(id))) return;
+  let saved = question ? null : {};
+  const begin = (conversationId) => {
+    id = conversationId;
+    state.failures.delete(id);
+    state.pending.set(id, { startedAt: Date.now(), regenerate });
+  };
+  if (!question) begin(id);
   let shown = false;
   const show = () => {
-    if (shown) return;
+    if (shown || saved == null) return;
     shown = true;
-    render?.();
+    render?.(saved);
     statusChanged(id);
   };
   const finish = (failure) => {
@@ -267,7 +278,14 @@ async function askFor(id, render = null, regenerate = null) {
     if (failure) state.failures.set(id, { ...failure, regenerate });
     statusChanged(id);
   };
-  const asking = api.ask(id, (event) => {
+  const onEvent = (event) => {
+    if (event.type === 'saved') {
+      saved = event;
+      begin(event.conversation.id);
+      question.saved(event);
+      requestAnimationFrame(show);
+      return;
+    }
     show();
     switch (event.type) {
       case 'done':
@@ -293,11 +311,17 @@ async function askFor(id, render = null, regenerate = null) {
       default:
         break;
     }
-  }, !state.noContextImage.has(id), regenerate);
-  requestAnimationFrame(show);
+  };
+  const resend = id == null || !state.noContextImage.has(id);
+  const asking = question
+    ? api.sendMessage(id, question.text, question.image, onEvent, resend)
+    : api.ask(id, onEvent, resend, regenerate);
+  if (!question) requestAnimationFrame(show);
   try {
     await asking;
   } catch (e) {
+    // Refused before the question was saved: nothing changed, the caller says why.
+    if (saved == null) throw e;
     finish(typeof e === 'object' ? e : { code: 'internal', message: String(e), retryable: true });
   }
 }
@@ -528,11 +552,11 @@ async function start() {
   });
   conversation.initConversation({
     onCancel: () => api.cancel(state.currentId),
-    onRetry: () => askFor(state.currentId, null, state.failures.get(state.currentId)?.regenerate ?? null),
+    onRetry: () => askFor(state.currentId, { regenerate: state.failures.get(state.currentId)?.regenerate ?? null }),
     onEdit: editQuestion,
     onRegenerate: (id) => {
       if (state.currentId != null && state.pending.has(state.currentId)) toast(t('composer.busy'), { kind: 'info' });
-      else askFor(state.currentId, null, id);
+      else askFor(state.currentId, { regenerate: id });
     },
     onSwitchVersion: switchVersion,
     onSuggestion: (text) => composer.setText(text),

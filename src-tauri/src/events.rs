@@ -11,6 +11,12 @@ use crate::error::IpcError;
     rename_all_fields = "camelCase"
 )]
 pub enum ChatEvent {
+    /// `send_message` saved the person's question; `conversation` is its conversation
+    /// (new, when the question started it). The answer's events follow.
+    Saved {
+        conversation: dynaspark_core::ConversationSummary,
+        message: dynaspark_core::Message,
+    },
     /// The request left; `host` is where it went, for the pending bubble. `request_id`
     /// is in the question's log lines.
     Started {

@@ -31,17 +31,59 @@ pub struct Sent {
     message: Message,
 }
 
-/// Saves the person's question (starting a conversation when `conversation_id` is null).
+/// Sends the person's question: saves it (starting a conversation when
+/// `conversation_id` is null), then asks for its answer in the same call, as [`ask`]
+/// does. The first event, `saved`, carries the saved question and its conversation;
+/// the answer's events follow. Nothing is saved when it fails before that event (an
+/// empty question, a missing picture, a conversation still waiting for an answer).
 #[tauri::command]
 pub async fn send_message(
     state: State<'_, AppState>,
     conversation_id: Option<i64>,
     text: String,
     image: Option<ImageRef>,
+    on_event: Channel<ChatEvent>,
+    context_image: Option<bool>,
+) -> IpcResult<()> {
+    // Taken before saving: a busy conversation gets no question without its answer.
+    let waiting = conversation_id
+        .map(|id| state.questions.begin(id))
+        .transpose()?;
+    let sent = save_question(&state, conversation_id, text, image).await?;
+    let question = match waiting {
+        Some(question) => question,
+        None => state.questions.begin(sent.conversation.id)?,
+    };
+    let conversation_id = sent.conversation.id;
+    emit(
+        &on_event,
+        ChatEvent::Saved {
+            conversation: sent.conversation,
+            message: sent.message,
+        },
+    );
+    answer_question(
+        &state,
+        question,
+        conversation_id,
+        context_image,
+        None,
+        &on_event,
+    )
+    .await;
+    Ok(())
+}
+
+/// Saves a question (starting a conversation when `conversation_id` is null).
+pub(crate) async fn save_question(
+    state: &AppState,
+    conversation_id: Option<i64>,
+    text: String,
+    image: Option<ImageRef>,
 ) -> IpcResult<Sent> {
     has_content(&text, image.is_some())?;
     let image = match image {
-        Some(r) => Some(stored_image(&state, r).await?),
+        Some(r) => Some(stored_image(state, r).await?),
         None => None,
     };
     let model = state.settings.get().model;
@@ -136,26 +178,42 @@ pub async fn ask(
     context_image: Option<bool>,
     regenerate: Option<i64>,
 ) -> IpcResult<()> {
-    let send = |event: ChatEvent| {
-        if let Err(e) = on_event.send(event) {
-            tracing::warn!(error = %e, "UI channel closed");
-        }
-    };
-    // Dropped when this call ends, however it ends: it removes its own entry only.
     let question = state.questions.begin(conversation_id)?;
+    answer_question(
+        &state,
+        question,
+        conversation_id,
+        context_image,
+        regenerate,
+        &on_event,
+    )
+    .await;
+    Ok(())
+}
+
+fn emit(on_event: &Channel<ChatEvent>, event: ChatEvent) {
+    if let Err(e) = on_event.send(event) {
+        tracing::warn!(error = %e, "UI channel closed");
+    }
+}
+
+/// Asks for the answer of `question` (registered in flight) and reports how it ended.
+async fn answer_question(
+    state: &AppState,
+    question: Question<'_>,
+    conversation_id: i64,
+    context_image: Option<bool>,
+    regenerate: Option<i64>,
+    on_event: &Channel<ChatEvent>,
+) {
+    let send = |event: ChatEvent| emit(on_event, event);
     let request_id = question.request_id().to_owned();
     let span = tracing::info_span!("question", request_id = %request_id, conversation_id);
     let resend = context_image.unwrap_or(true);
-    let outcome = answer(
-        &state,
-        conversation_id,
-        resend,
-        regenerate,
-        &question,
-        &send,
-    )
-    .instrument(span.clone())
-    .await;
+    let outcome = answer(state, conversation_id, resend, regenerate, &question, &send)
+        .instrument(span.clone())
+        .await;
+    // Dropped when the answer is in, however it ends: it removes its own entry only.
     drop(question);
     let _in_span = span.enter();
     match outcome {
@@ -177,7 +235,6 @@ pub async fn ask(
             });
         }
     }
-    Ok(())
 }
 
 /// The picture a follow-up question in this conversation sends again: its latest, or
@@ -597,14 +654,15 @@ mod tests {
         part.unwrap().text.clone().unwrap()
     }
 
+    /// Saves a question in a new conversation, without asking; returns the conversation.
     fn question(app: &MockApp, text: &str) -> i64 {
-        app.invoke(
-            "send_message",
-            json!({"conversationId": null, "text": text, "image": null}),
-        )
-        .unwrap()["conversation"]["id"]
-            .as_i64()
-            .unwrap()
+        follow_up(app, None, text)
+    }
+
+    fn follow_up(app: &MockApp, id: Option<i64>, text: &str) -> i64 {
+        let sent =
+            tauri::async_runtime::block_on(save_question(&app.state(), id, text.into(), None));
+        sent.unwrap().conversation.id
     }
 
     /// The latest messages of conversation `id`, as the UI gets them.
@@ -656,6 +714,15 @@ mod tests {
                     "retryable": false
                 }))
             );
+            // A new question there is refused the same way, and not saved.
+            assert_eq!(
+                app.invoke(
+                    "send_message",
+                    json!({"conversationId": id, "text": "Now?", "onEvent": "__CHANNEL__:4244"})
+                )
+                .unwrap_err()["code"],
+                json!("busy")
+            );
             assert_eq!(
                 app.invoke("cancel", json!({"conversationId": id})),
                 Ok(json!(true))
@@ -672,6 +739,38 @@ mod tests {
             app.invoke("cancel", json!({"conversationId": id})),
             Ok(json!(false))
         );
+    }
+
+    #[test]
+    fn send_message_saves_the_question_then_answers_it() {
+        let (server, app) = answering("Herons nest in colonies.");
+        let (channel, events) = channel();
+        tauri::async_runtime::block_on(send_message(
+            app.state(),
+            None,
+            "Where do herons nest?".into(),
+            None,
+            channel,
+            None,
+        ))
+        .unwrap();
+        let kinds = kinds(&events);
+        assert_eq!(kinds[..2], ["saved", "started"]);
+        assert_eq!(kinds.last().unwrap(), "done");
+        assert!(
+            kinds[2..kinds.len() - 1].iter().all(|k| k == "progress"),
+            "{kinds:?}"
+        );
+        let events = events.lock().unwrap();
+        let (saved, done) = (&events[0], events.last().unwrap());
+        let id = saved["conversation"]["id"].as_i64().unwrap();
+        assert_eq!(saved["conversation"]["messageCount"], json!(1));
+        assert_eq!(saved["message"]["text"], json!("Where do herons nest?"));
+        assert_eq!(done["conversation"]["id"], json!(id));
+        assert_eq!(done["conversation"]["messageCount"], json!(2));
+        assert_eq!(done["message"]["text"], json!("Herons nest in colonies."));
+        assert_eq!(prompt_sent(&server, 0), "Where do herons nest?");
+        assert_eq!(message_roles(&app, id), ["user", "assistant"]);
     }
 
     #[test]
@@ -764,11 +863,7 @@ mod tests {
         let prompt = |n: usize| prompt_sent(&server, n);
         let id = question(&app, "First?");
         ask_now(id, None);
-        app.invoke(
-            "send_message",
-            json!({"conversationId": id, "text": "Second?", "image": null}),
-        )
-        .unwrap();
+        follow_up(&app, Some(id), "Second?");
         ask_now(id, None);
         let messages = shown(id);
         let (first_answer, second) = (&messages[1]["id"], &messages[2]["id"]);
@@ -868,11 +963,7 @@ mod tests {
                 .unwrap(),
             json!("Answer in French.")
         );
-        app.invoke(
-            "send_message",
-            json!({"conversationId": id, "text": "And tomorrow?", "image": null}),
-        )
-        .unwrap();
+        follow_up(&app, Some(id), "And tomorrow?");
         ask_now(id);
         assert_eq!(
             prompt_sent(&server, 1),

@@ -9,12 +9,15 @@ use tauri::Manager as _;
 
 use crate::mock_app::MockApp;
 
+/// A question saved in a new conversation (not asked), as `send_message` saves it.
 fn send(app: &MockApp, text: &str) -> Value {
-    app.invoke(
-        "send_message",
-        json!({"conversationId": null, "text": text, "image": null}),
-    )
-    .unwrap()
+    let sent = tauri::async_runtime::block_on(super::chat::save_question(
+        &app.state(),
+        None,
+        text.into(),
+        None,
+    ));
+    serde_json::to_value(sent.unwrap()).unwrap()
 }
 
 #[test]
@@ -83,7 +86,7 @@ fn errors_arrive_as_code_and_message() {
     assert_eq!(
         app.invoke(
             "send_message",
-            json!({"conversationId": null, "text": "  ", "image": null})
+            json!({"conversationId": null, "text": "  ", "image": null, "onEvent": "__CHANNEL__:1"})
         ),
         Err(json!({
             "code": "empty_message",
