@@ -248,13 +248,19 @@ function statusChanged(id) {
   }
 }
 
+/** How long a sent question waits to be shown with its answer: an answer that comes
+ *  sooner (a fast or local server) is shown in the same frame as its question, with one
+ *  paint for both instead of a paint the answer waits behind. Well under the tenth of a
+ *  second at which a reaction stops feeling instant. */
+const HOLD_MS = 50;
+
 /** Asks for the answer to conversation `id`'s last question (with `regenerate`, a new
  *  version of that answer). With `question` ({ text, image, saved(event) }) it first
  *  saves the question, in a new conversation when `id` is null: `saved` gets the saved
  *  event at once, and the promise rejects when nothing was saved. `render(saved)`
- *  (optional) shows what led to the answer: it runs at the next frame, after the question
- *  has left (the page's layout work no longer delays it), and before any event of the
- *  answer is shown. */
+ *  (optional) shows the question: HOLD_MS after it was saved, or with the answer's
+ *  outcome if that comes first. Without a question the pending state shows at the next
+ *  frame, after the request has left. */
 async function askFor(id, { render = null, regenerate = null, question = null } = {}) {
   if (!question && (id == null || state.pending.has(id))) return;
   let saved = question ? null : {};
@@ -283,10 +289,11 @@ async function askFor(id, { render = null, regenerate = null, question = null } 
       saved = event;
       begin(event.conversation.id);
       question.saved(event);
-      requestAnimationFrame(show);
+      setTimeout(show, HOLD_MS);
       return;
     }
-    show();
+    // A question's own progress waits for it to be shown; an outcome shows it first.
+    if (!question || (event.type !== 'started' && event.type !== 'progress')) show();
     switch (event.type) {
       case 'done':
         // A regenerated answer replaces what followed the old one: the path is new.
