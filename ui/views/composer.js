@@ -43,7 +43,8 @@ export function getDraft() {
 
 export function clearDraft() {
   input().value = '';
-  autosize();
+  // Empty, the field is its one row high (rows="1"): nothing to measure, no layout forced.
+  input().style.height = '';
   setAttachment(null);
 }
 

@@ -65,6 +65,7 @@ let status = { pending: null, failure: null };
 let tail = { kind: '', ref: null, el: null, timer: 0, tick: null };
 let atBottom = true;
 let frame = 0;
+let sticking = 0; // the frame request of stickSoon()
 /** A fetched page still entering the DOM: { before, messages, more, generation }. */
 let queue = null;
 
@@ -153,7 +154,7 @@ export function refreshPending() {
 export function setStatus(st) {
   status = st;
   updateTail();
-  stickIfAtBottom();
+  stickSoon();
 }
 
 /** A new message of the open conversation (or the first of a new one). */
@@ -174,7 +175,8 @@ export function append(message) {
   updateTail();
   if (follow) {
     trimFront(view.messages.length - MAX_ELEMENTS);
-    toBottom();
+    atBottom = !view.hasAfter;
+    stickSoon();
   } else {
     keepAnchor(() => trimFront(view.messages.length - MAX_ELEMENTS));
   }
@@ -453,8 +455,15 @@ function toBottom() {
   onFrame();
 }
 
-function stickIfAtBottom() {
-  if (atBottom) list.scrollTop = list.scrollHeight;
+/** Keeps the list at the bottom (when it was) after what was just added or changed, at
+ *  the next frame: the page lays out once, before that paint, instead of once per change. */
+function stickSoon() {
+  if (sticking) return;
+  sticking = requestAnimationFrame(() => {
+    sticking = 0;
+    if (atBottom) list.scrollTop = list.scrollHeight;
+    onFrame();
+  });
 }
 
 function center(el) {

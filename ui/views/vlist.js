@@ -18,8 +18,17 @@ export class VList {
     this.spacer.className = 'vlist-spacer';
     scroller.append(this.spacer);
     this.frame = 0;
-    scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
-    new ResizeObserver(() => { this.viewport = this.scroller.clientHeight; this.schedule(); }).observe(scroller);
+    // The scroll position as last seen: reading it from the scroller would lay the page
+    // out at once whenever something changed before (a new row, a status).
+    this.top = scroller.scrollTop;
+    scroller.addEventListener('scroll', () => { this.top = this.scroller.scrollTop; this.schedule(); }, { passive: true });
+    // Also when the list is shown again after being hidden (search, a folded sidebar),
+    // which may have reset its scroll position without a scroll event.
+    new ResizeObserver(() => {
+      this.viewport = this.scroller.clientHeight;
+      this.top = this.scroller.scrollTop;
+      this.schedule();
+    }).observe(scroller);
   }
 
   /** Replaces the rows (unchanged row objects keep their nodes untouched); `extra`
@@ -67,7 +76,7 @@ export class VList {
   }
 
   render() {
-    const top = this.scroller.scrollTop;
+    const { top } = this;
     const first = this.rowAt(Math.max(0, top - this.margin));
     const last = Math.min(this.rows.length, this.rowAt(top + this.viewport + this.margin) + 1);
     const live = new Set();
@@ -102,9 +111,14 @@ export class VList {
     if (i < 0 || i >= this.rows.length) return;
     const top = this.offsets[i];
     const bottom = this.offsets[i + 1];
-    const st = this.scroller.scrollTop;
-    if (block === 'start' || top < st) this.scroller.scrollTop = top;
-    else if (bottom > st + this.viewport) this.scroller.scrollTop = bottom - this.viewport;
+    const st = this.top;
+    if (block === 'start' || top < st) this.scrollTo(top);
+    else if (bottom > st + this.viewport) this.scrollTo(bottom - this.viewport);
     this.render();
+  }
+
+  scrollTo(y) {
+    this.scroller.scrollTop = y;
+    this.top = Math.max(0, y);
   }
 }
