@@ -514,37 +514,26 @@ fn encode(
 /// A deeper image comes out 8-bit, as the formats it is sent in mostly are.
 fn downscale(image: &DynamicImage, w: u32, h: u32) -> DynamicImage {
     use fast_image_resize::pixels::{U8x3, U8x4, U8};
-    use image::{GrayImage, RgbImage, RgbaImage};
-    use std::borrow::Cow;
+    use DynamicImage as D;
     let scaled = match image {
-        DynamicImage::ImageLuma8(src) => resized::<U8, _>(src, w, h)
-            .and_then(|px| GrayImage::from_raw(w, h, px))
-            .map(DynamicImage::ImageLuma8),
-        _ if image.color().has_alpha() => {
-            let src = match image {
-                DynamicImage::ImageRgba8(src) => Cow::Borrowed(src),
-                other => Cow::Owned(other.to_rgba8()),
-            };
-            resized::<U8x4, _>(&src, w, h)
-                .and_then(|px| RgbaImage::from_raw(w, h, px))
-                .map(DynamicImage::ImageRgba8)
+        D::ImageLuma8(src) => resized::<U8, _>(src, w, h).map(D::ImageLuma8),
+        D::ImageRgb8(src) => resized::<U8x3, _>(src, w, h).map(D::ImageRgb8),
+        D::ImageRgba8(src) => resized::<U8x4, _>(src, w, h).map(D::ImageRgba8),
+        other if other.color().has_alpha() => {
+            resized::<U8x4, _>(&other.to_rgba8(), w, h).map(D::ImageRgba8)
         }
-        _ => {
-            let src = match image {
-                DynamicImage::ImageRgb8(src) => Cow::Borrowed(src),
-                other => Cow::Owned(other.to_rgb8()),
-            };
-            resized::<U8x3, _>(&src, w, h)
-                .and_then(|px| RgbImage::from_raw(w, h, px))
-                .map(DynamicImage::ImageRgb8)
-        }
+        other => resized::<U8x3, _>(&other.to_rgb8(), w, h).map(D::ImageRgb8),
     };
     // Should it refuse (it has no reason to): the slower resize gives the same result.
     scaled.unwrap_or_else(|| image.resize_exact(w, h, FilterType::CatmullRom))
 }
 
-/// `src`'s pixels (of layout `P`, 8 bits a channel) scaled to `w` × `h`.
-fn resized<P, Px>(src: &image::ImageBuffer<Px, Vec<u8>>, w: u32, h: u32) -> Option<Vec<u8>>
+/// `src` (of fast_image_resize's layout `P`, 8 bits a channel) scaled to `w` × `h`.
+fn resized<P, Px>(
+    src: &image::ImageBuffer<Px, Vec<u8>>,
+    w: u32,
+    h: u32,
+) -> Option<image::ImageBuffer<Px, Vec<u8>>>
 where
     P: fast_image_resize::PixelTrait,
     Px: image::Pixel<Subpixel = u8>,
@@ -557,7 +546,7 @@ where
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(Filter::CatmullRom));
     Resizer::new().resize_typed(&from, &mut to, &options).ok()?;
     drop(to);
-    Some(out)
+    image::ImageBuffer::from_raw(w, h, out)
 }
 
 /// The size that fits `long_side` on the longer side, keeping the aspect ratio.
