@@ -236,7 +236,8 @@ fn sniff_other_format(bytes: &[u8]) -> Option<&'static str> {
 pub struct Image {
     file_name: String,
     kind: ImageType,
-    bytes: Vec<u8>,
+    /// Shared, so that the request's body takes them without a copy.
+    bytes: bytes::Bytes,
 }
 
 impl Image {
@@ -247,7 +248,7 @@ impl Image {
             Some(kind) => Ok(Self {
                 file_name,
                 kind,
-                bytes,
+                bytes: bytes.into(),
             }),
             None => Err(unsupported(&file_name, &bytes)),
         }
@@ -261,6 +262,11 @@ impl Image {
     }
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// The bytes, shared (no copy).
+    pub(crate) fn shared_bytes(&self) -> bytes::Bytes {
+        self.bytes.clone()
     }
 }
 

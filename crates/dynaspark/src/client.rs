@@ -273,7 +273,8 @@ fn build_form(request: &Request) -> Result<Form, Error> {
         .part("user_input", text(&request.prompt))
         .part("ai_model", text(&request.model));
     if let Some(image) = &request.image {
-        let part = Part::bytes(image.bytes().to_vec())
+        let len = image.bytes().len() as u64;
+        let part = Part::stream_with_length(reqwest::Body::from(image.shared_bytes()), len)
             .file_name(encode_file_name(image.file_name()))
             .mime_str(image.kind().mime())
             .map_err(|e| Error::NotAnImage {
