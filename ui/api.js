@@ -10,6 +10,13 @@
 
 const tauri = window.__TAURI__;
 const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
+/** A command that reports as it goes: a channel, passed as its `onEvent` argument, hands
+ *  each event to `onEvent`. */
+function invokeWithEvents(cmd, onEvent, args = {}) {
+  const channel = new tauri.core.Channel();
+  channel.onmessage = onEvent;
+  return invoke(cmd, { ...args, onEvent: channel });
+}
 
 export const appInfo = () => invoke('app_info');
 export const openUrl = (url) => invoke('open_url', { url });
@@ -71,17 +78,10 @@ export const importImagePaths = (paths) => invoke('import_image_paths', { paths 
  *  { type: 'saved', conversation: Summary, message: Message }, then the events of ask().
  *  Rejects (nothing saved) on an empty question, a missing picture, or with code 'busy'
  *  while the conversation waits for another answer. */
-export function sendMessage(conversationId, text, image, onEvent, contextImage = true) {
-  const channel = new tauri.core.Channel();
-  channel.onmessage = onEvent;
-  return invoke('send_message', {
-    conversationId,
-    text,
-    image: image ? { file: image.file, name: image.name } : null,
-    onEvent: channel,
-    contextImage,
+export const sendMessage = (conversationId, text, image, onEvent, contextImage = true) =>
+  invokeWithEvents('send_message', onEvent, {
+    conversationId, text, image: image ? { file: image.file, name: image.name } : null, contextImage,
   });
-}
 
 /** Edit and resend: saves `text` as a new version of question `messageId` (its picture
  *  goes with it); ask() then answers it. -> { conversation: Summary, message: Message } */
@@ -95,11 +95,8 @@ export const editQuestion = (messageId, text) => invoke('edit_question', { messa
  *  Rejects with code 'busy' while the conversation waits for another answer. */
 /** `contextImage` false: a question without a picture of its own goes without one
  *  (otherwise the conversation's latest picture goes again, as `contextImage` tells). */
-export function ask(conversationId, onEvent, contextImage = true, regenerate = null) {
-  const channel = new tauri.core.Channel();
-  channel.onmessage = onEvent;
-  return invoke('ask', { conversationId, onEvent: channel, contextImage, regenerate });
-}
+export const ask = (conversationId, onEvent, contextImage = true, regenerate = null) =>
+  invokeWithEvents('ask', onEvent, { conversationId, contextImage, regenerate });
 /** -> string: the conversation's instructions ("" for none). */
 export const getInstructions = (conversationId) => invoke('get_instructions', { conversationId });
 /** Sets them (blank text removes them). -> Summary */
@@ -136,11 +133,7 @@ export const checkForUpdate = () => invoke('check_for_update');
  *  { type: 'progress', downloaded, total } (total: bytes or null) | { type: 'installing' } |
  *  { type: 'restarting' }. Rejects with { code, message }: 'update_signature_invalid',
  *  'update_download_failed' (retryable), 'update_not_installable', 'update_install_failed', … */
-export function installUpdate(onEvent) {
-  const channel = new tauri.core.Channel();
-  channel.onmessage = onEvent;
-  return invoke('install_update', { onEvent: channel });
-}
+export const installUpdate = (onEvent) => invokeWithEvents('install_update', onEvent);
 
 /** Shows the app's logs folder in the file manager. */
 export const openLogsFolder = () => invoke('open_logs_folder');
