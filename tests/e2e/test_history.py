@@ -156,6 +156,32 @@ class HeavyHistory(unittest.TestCase):
         self.s.tid("search-input").send_keys(KEYS["escape"])
         self.s.wait(lambda: not self.s.tids("search-result"), what="the results to close")
 
+    def test_03b_many_hits_come_in_as_the_list_is_scrolled_or_walked(self):
+        # The first hits are laid out with the answer, the rest when they are approached.
+        box = self.s.tid("search-input")
+        box.send_keys("the")
+        count = ("const r = document.querySelector('[data-testid=search-results]');"
+                 "return r.dataset.query === 'the' ? r.querySelectorAll('[data-testid=search-result]').length : -1")
+        self.s.wait(lambda: self.s.execute(count) > 0, what="hits for 'the'")
+        self.assertLessEqual(self.s.execute(count), 16, "only the first hits are laid out at once")
+        # Walking down with the keyboard goes past them.
+        for _ in range(14):
+            self.s.execute("document.activeElement.dispatchEvent("
+                           "new KeyboardEvent('keydown', {key: 'ArrowDown', bubbles: true}))")
+        self.assertEqual(self.s.execute(
+            "return [...document.querySelectorAll('[data-testid=search-result]')]"
+            ".findIndex((e) => e.getAttribute('aria-selected') === 'true')"), 13)
+        self.assertEqual(self.s.execute(count), 50, "the rest came in when the selection reached them")
+        # Scrolled to its end, a fresh list has every hit too.
+        box.send_keys(KEYS["escape"])
+        box = self.s.tid("search-input")
+        box.send_keys("the")
+        self.s.wait(lambda: self.s.execute(count) > 0, what="hits for 'the' again")
+        self.s.execute("const r = document.querySelector('[data-testid=search-results]'); r.scrollTop = r.scrollHeight")
+        self.s.wait(lambda: self.s.execute(count) == 50, what="every hit once scrolled to the end")
+        self.s.tid("search-input").send_keys(KEYS["escape"])
+        self.s.wait(lambda: not self.s.tids("search-result"), what="the results to close")
+
     def test_04_rename_pin_and_delete_with_undo(self):
         self.s.execute("document.querySelector('[data-testid=conversation-list]').scrollTop = 0")
         rows = self.titles()

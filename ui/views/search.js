@@ -19,9 +19,13 @@ let running = false; // a query is in flight
 let again = false; // the input changed meanwhile
 let sequence = 0; // the newest query sent; older answers are dropped
 let selected = -1;
-let rest = 0; // frame request that adds the hits below the first screenful
-/** Hits laid out with the answer; the rest follow once they are painted (below the fold). */
-const FIRST = 12;
+/** Hits laid out with the answer: more than a screenful of the sidebar. */
+const FIRST = 16;
+/** The hits below them, added when the list is scrolled (or the selection moved) toward
+ *  its end: laying them out with the first ones, or a frame later, cost 15-25 ms of
+ *  layout and paint right where the next key is typed (bench/README.md). */
+let pending = [];
+let nearEnd = null; // IntersectionObserver on the last hit shown while hits are pending
 
 /** onOpen(conversationId, messageId, hidden) opens a hit (`hidden`: in an earlier
  *  version of an edited question or regenerated answer). */
@@ -37,6 +41,18 @@ export function initSearch({ onOpen: open }) {
     const hit = e.target.closest('[data-testid="search-result"]');
     if (hit) openHit(hit);
   });
+  nearEnd = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) more();
+  }, { root: results, rootMargin: '0px 0px 100px 0px' });
+}
+
+/** Adds the pending hits below the ones shown. */
+function more() {
+  nearEnd.disconnect();
+  if (!pending.length) return;
+  const next = pending;
+  pending = [];
+  results.append(...next.map(hitNode));
 }
 
 export function focusSearch() {
@@ -83,18 +99,17 @@ function show(hits, query = '') {
   results.dataset.query = query;
   conversations.hidden = active;
   selected = -1;
-  cancelAnimationFrame(rest);
+  pending = [];
+  nearEnd.disconnect();
   if (!active) { results.replaceChildren(); return; }
   if (!hits.length) {
     results.replaceChildren(h('p', { class: 'sidebar-empty', testid: 'search-empty' }, t('search.empty')));
     return;
   }
   results.replaceChildren(...hits.slice(0, FIRST).map(hitNode));
-  // The rest a frame after the first screenful is painted (`rest` holds the pending frame).
   if (hits.length > FIRST) {
-    rest = requestAnimationFrame(() => {
-      rest = requestAnimationFrame(() => results.append(...hits.slice(FIRST).map(hitNode)));
-    });
+    pending = hits.slice(FIRST);
+    nearEnd.observe(results.lastElementChild);
   }
 }
 
@@ -132,8 +147,12 @@ function openHit(el) {
 }
 
 function select(i, focus) {
-  const hits = results.querySelectorAll('[data-testid="search-result"]');
+  let hits = results.querySelectorAll('[data-testid="search-result"]');
   if (!hits.length) return;
+  if (i >= hits.length && pending.length) {
+    more();
+    hits = results.querySelectorAll('[data-testid="search-result"]');
+  }
   selected = Math.max(0, Math.min(i, hits.length - 1));
   hits.forEach((el, k) => el.setAttribute('aria-selected', String(k === selected)));
   if (focus) hits[selected].focus();
