@@ -164,13 +164,14 @@ class HeavyHistory(unittest.TestCase):
                  "return r.dataset.query === 'the' ? r.querySelectorAll('[data-testid=search-result]').length : -1")
         self.s.wait(lambda: self.s.execute(count) > 0, what="hits for 'the'")
         self.assertLessEqual(self.s.execute(count), 16, "only the first hits are laid out at once")
+        self.h.screenshot("history-search-many")
         # Walking down with the keyboard goes past them.
-        for _ in range(14):
+        for _ in range(18):
             self.s.execute("document.activeElement.dispatchEvent("
                            "new KeyboardEvent('keydown', {key: 'ArrowDown', bubbles: true}))")
         self.assertEqual(self.s.execute(
             "return [...document.querySelectorAll('[data-testid=search-result]')]"
-            ".findIndex((e) => e.getAttribute('aria-selected') === 'true')"), 13)
+            ".findIndex((e) => e.getAttribute('aria-selected') === 'true')"), 17)
         self.assertEqual(self.s.execute(count), 50, "the rest came in when the selection reached them")
         # Scrolled to its end, a fresh list has every hit too.
         box.send_keys(KEYS["escape"])

@@ -25,7 +25,9 @@ const FIRST = 16;
  *  its end: laying them out with the first ones, or a frame later, cost 15-25 ms of
  *  layout and paint right where the next key is typed (bench/README.md). */
 let pending = [];
-let nearEnd = null; // IntersectionObserver on the last hit shown while hits are pending
+let check = 0; // frame request that sees whether the first hits fill the list
+/** How close to the end of the list (px) scrolling brings the pending hits in. */
+const MARGIN = 150;
 
 /** onOpen(conversationId, messageId, hidden) opens a hit (`hidden`: in an earlier
  *  version of an edited question or regenerated answer). */
@@ -41,14 +43,15 @@ export function initSearch({ onOpen: open }) {
     const hit = e.target.closest('[data-testid="search-result"]');
     if (hit) openHit(hit);
   });
-  nearEnd = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) more();
-  }, { root: results, rootMargin: '0px 0px 100px 0px' });
+  results.addEventListener('scroll', () => { if (pending.length && nearTheEnd()) more(); }, { passive: true });
+}
+
+function nearTheEnd() {
+  return results.scrollTop + results.clientHeight >= results.scrollHeight - MARGIN;
 }
 
 /** Adds the pending hits below the ones shown. */
 function more() {
-  nearEnd.disconnect();
   if (!pending.length) return;
   const next = pending;
   pending = [];
@@ -100,7 +103,7 @@ function show(hits, query = '') {
   conversations.hidden = active;
   selected = -1;
   pending = [];
-  nearEnd.disconnect();
+  cancelAnimationFrame(check);
   if (!active) { results.replaceChildren(); return; }
   if (!hits.length) {
     results.replaceChildren(h('p', { class: 'sidebar-empty', testid: 'search-empty' }, t('search.empty')));
@@ -109,7 +112,9 @@ function show(hits, query = '') {
   results.replaceChildren(...hits.slice(0, FIRST).map(hitNode));
   if (hits.length > FIRST) {
     pending = hits.slice(FIRST);
-    nearEnd.observe(results.lastElementChild);
+    // A list taller than the first hits (a tall window, short snippets) cannot be
+    // scrolled toward the rest: then they come at once. Read when the frame lays it out.
+    check = requestAnimationFrame(() => { if (nearTheEnd()) more(); });
   }
 }
 
