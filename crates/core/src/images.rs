@@ -7,6 +7,7 @@ mod metadata;
 mod preparation;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -43,11 +44,24 @@ pub struct Attached {
 #[derive(Debug, Clone)]
 pub struct ImageLibrary {
     dir: PathBuf,
+    /// The image stored last, as prepared, with the options it was prepared under: the
+    /// question it was attached to sends it without reading and checking it again.
+    recent: Arc<Mutex<Option<Recent>>>,
+}
+
+#[derive(Debug)]
+struct Recent {
+    file: String,
+    options: ImageOptions,
+    image: dynaspark::Image,
 }
 
 impl ImageLibrary {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            recent: Arc::default(),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -98,11 +112,16 @@ impl ImageLibrary {
     ) -> Result<Attached> {
         check_size(name, bytes.len() as u64)?;
         let prepared = preparation::prepare(name, bytes, options)?;
-        self.store(name, prepared)
+        self.store(name, prepared, options)
     }
 
-    /// Writes a prepared image under its content hash, once.
-    fn store(&self, name: &str, prepared: preparation::Prepared) -> Result<Attached> {
+    /// Writes a prepared image under its content hash, once, and keeps it as the recent one.
+    fn store(
+        &self,
+        name: &str,
+        prepared: preparation::Prepared,
+        options: &ImageOptions,
+    ) -> Result<Attached> {
         let kind = prepared.kind;
         let file = format!(
             "{}.{}",
@@ -113,13 +132,20 @@ impl ImageLibrary {
         if !path.exists() {
             write_atomic(&path, &prepared.bytes)?;
         }
+        let stored = StoredImage {
+            file: file.clone(),
+            name: kind.corrected_name(name),
+            mime: kind.mime().to_owned(),
+            size: prepared.bytes.len() as u64,
+        };
+        let image = dynaspark::Image::new(stored.name.clone(), prepared.bytes)?;
+        *self.recent.lock().unwrap_or_else(|e| e.into_inner()) = Some(Recent {
+            file,
+            options: *options,
+            image,
+        });
         Ok(Attached {
-            image: StoredImage {
-                file,
-                name: kind.corrected_name(name),
-                mime: kind.mime().to_owned(),
-                size: prepared.bytes.len() as u64,
-            },
+            image: stored,
             preparation: prepared.report,
         })
     }
@@ -135,7 +161,7 @@ impl ImageLibrary {
         options: &ImageOptions,
     ) -> Result<Attached> {
         let prepared = preparation::prepare_pixels(name, width, height, rgba, options)?;
-        self.store(name, prepared)
+        self.store(name, prepared, options)
     }
 
     /// The path of a stored image, refusing keys that are not library file names.
@@ -184,7 +210,9 @@ impl ImageLibrary {
 
     /// Reads a stored image back, ready to send. Images stored by this version were prepared
     /// when attached and go out as they are; one stored before (a full-size original with
-    /// its EXIF) or under other options is prepared again in memory, never on disk.
+    /// its EXIF) or under other options is prepared again in memory, never on disk. The
+    /// image stored last, under the same options, is not read at all: it goes out as it
+    /// was prepared (while its file is there).
     pub fn load_with(
         &self,
         file: &str,
@@ -192,6 +220,12 @@ impl ImageLibrary {
         options: &ImageOptions,
     ) -> Result<dynaspark::Image> {
         let path = self.path_of(file)?;
+        if let Some(recent) = self.recent.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            // Prepared under these options when it was stored; its file is still there.
+            if recent.file == file && recent.options == *options && path.exists() {
+                return Ok(recent.image.renamed(recent.image.kind().corrected_name(name)));
+            }
+        }
         let bytes = std::fs::read(&path).map_err(read_error(name, &path))?;
         let prepared = preparation::prepare(name, bytes, options)?;
         Ok(dynaspark::Image::new(
@@ -287,6 +321,35 @@ mod tests {
         let loaded = lib.load(&a.file, &a.name).unwrap();
         assert_eq!(loaded.bytes(), PNG);
         assert_eq!(loaded.file_name(), "red square.png");
+    }
+
+    #[test]
+    fn the_image_stored_last_is_sent_as_prepared_without_reading_it_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = ImageLibrary::new(dir.path().join("images"));
+        let options = ImageOptions::default();
+        let red = lib
+            .import_bytes_with("red.png", png_of([255, 0, 0]), &options)
+            .unwrap()
+            .image;
+        let path = lib.path_of(&red.file).unwrap();
+        let stored = std::fs::read(&path).unwrap();
+        // Another picture in its file shows where the bytes sent come from.
+        std::fs::write(&path, png_of([0, 0, 255])).unwrap();
+        let sent = lib.clone().load_with(&red.file, "again.png", &options).unwrap();
+        assert_eq!(sent.bytes(), &stored[..], "from memory, as prepared");
+        assert_eq!(sent.file_name(), "again.png");
+        // Other options: read and prepared again from the file.
+        let other = ImageOptions {
+            max_side: 1000,
+            ..options
+        };
+        let read = lib.load_with(&red.file, "red.png", &other).unwrap();
+        assert_eq!(read.bytes(), &png_of([0, 0, 255])[..]);
+        // Its file gone (removed as unreferenced): not sent from memory either.
+        std::fs::remove_file(&path).unwrap();
+        let err = lib.load_with(&red.file, "red.png", &options).unwrap_err();
+        assert_eq!(err.code(), "not_found");
     }
 
     #[test]

@@ -264,6 +264,14 @@ impl Image {
         &self.bytes
     }
 
+    /// The same image under another file name (the bytes shared, not copied).
+    pub fn renamed(&self, file_name: impl Into<String>) -> Self {
+        Self {
+            file_name: file_name.into(),
+            ..self.clone()
+        }
+    }
+
     /// The bytes, shared (no copy).
     pub(crate) fn shared_bytes(&self) -> bytes::Bytes {
         self.bytes.clone()
