@@ -220,10 +220,17 @@ impl ImageLibrary {
         options: &ImageOptions,
     ) -> Result<dynaspark::Image> {
         let path = self.path_of(file)?;
-        if let Some(recent) = self.recent.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(recent) = self
+            .recent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             // Prepared under these options when it was stored; its file is still there.
             if recent.file == file && recent.options == *options && path.exists() {
-                return Ok(recent.image.renamed(recent.image.kind().corrected_name(name)));
+                return Ok(recent
+                    .image
+                    .renamed(recent.image.kind().corrected_name(name)));
             }
         }
         let bytes = std::fs::read(&path).map_err(read_error(name, &path))?;
@@ -336,7 +343,10 @@ mod tests {
         let stored = std::fs::read(&path).unwrap();
         // Another picture in its file shows where the bytes sent come from.
         std::fs::write(&path, png_of([0, 0, 255])).unwrap();
-        let sent = lib.clone().load_with(&red.file, "again.png", &options).unwrap();
+        let sent = lib
+            .clone()
+            .load_with(&red.file, "again.png", &options)
+            .unwrap();
         assert_eq!(sent.bytes(), &stored[..], "from memory, as prepared");
         assert_eq!(sent.file_name(), "again.png");
         // Other options: read and prepared again from the file.
