@@ -19,6 +19,8 @@ function invokeWithEvents(cmd, onEvent, args = {}) {
 }
 
 export const appInfo = () => invoke('app_info');
+/** Shows the main window, which starts hidden until the page has its first content. */
+export const showWindow = () => invoke('show_window');
 export const openUrl = (url) => invoke('open_url', { url });
 
 /** One page of the sidebar, pinned first, then most recently active first.

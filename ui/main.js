@@ -616,6 +616,9 @@ async function start() {
 
   for (const n of state.info.notices) toast(n.message, { kind: 'warning', timeout: 0 });
   await sidebar.reload();
+  // The window starts hidden: it shows with the conversations listed (and the frame
+  // below waits for it).
+  api.showWindow().catch(console.error);
   await nextFrame();
   window.__dsMarks.sidebarListed = now();
   const recent = sidebar.mostRecent();
@@ -630,6 +633,7 @@ async function start() {
 
 start().catch(async (e) => {
   console.error(e);
+  api.showWindow().catch(console.error);
   await loadStrings(language()).catch(() => {});
   toast(t('app.startFailed', { reason: errorText(e) }), { kind: 'error', timeout: 0 });
 });

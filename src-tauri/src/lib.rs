@@ -155,6 +155,9 @@ pub(crate) fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
                 if maximize {
                     window.maximize()?;
                 }
+                if !config.visible {
+                    window_place::show_anyway_later(window);
+                }
             }
             Ok(())
         })

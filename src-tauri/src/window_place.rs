@@ -2,6 +2,13 @@
 //! place is fitted to today's screens and given to the window before it is made (no
 //! jump after it shows); moves and resizes are recorded as they happen and saved half a
 //! second after the last one, and at once when the window closes.
+//!
+//! It is made hidden (`"visible": false` in tauri.conf.json) and the page shows it once it
+//! has its first content (`show_window`), or `SHOW_ANYWAY_AFTER` at the latest. Shown at
+//! once, the window asks WebKitGTK for a frame while the page is still loading; without
+//! compositing (no GPU, `rendering.rs`) the GTK thread then waits for the web process's
+//! reply, up to half a second, and with it every request the page makes to the app (its
+//! modules, the first commands): starts here took either 370–570 or 900–990 ms, at random.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +21,9 @@ use tauri::{AppHandle, Manager, Runtime, Window, WindowEvent};
 /// The window whose place is kept.
 pub const MAIN: &str = "main";
 const SAVE_AFTER: Duration = Duration::from_millis(500);
+/// When the page has not shown the main window by then (it failed to load, say), it
+/// shows anyway: a window with an error in it rather than none.
+pub const SHOW_ANYWAY_AFTER: Duration = Duration::from_secs(3);
 
 /// The place as last seen, and where it goes.
 pub struct Tracker {
@@ -84,6 +94,26 @@ pub fn place_builder<'a, R: Runtime, M: Manager<R>>(
         builder = builder.position(x, y);
     }
     (builder, fitted.maximized)
+}
+
+/// Shows the main window, hidden until now, and gives it the focus. `why` goes to the log.
+pub fn show<R: Runtime>(window: &tauri::WebviewWindow<R>, why: &'static str) {
+    if window.is_visible().unwrap_or(true) {
+        return;
+    }
+    if let Err(e) = window.show().and_then(|()| window.set_focus()) {
+        tracing::warn!(error = %e, why, "could not show the main window");
+    } else {
+        tracing::info!(why, "main window shown");
+    }
+}
+
+/// Shows `window` after `SHOW_ANYWAY_AFTER` unless the page showed it before.
+pub fn show_anyway_later<R: Runtime>(window: tauri::WebviewWindow<R>) {
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SHOW_ANYWAY_AFTER).await;
+        show(&window, "the page did not show it in time");
+    });
 }
 
 /// Records the main window's place after it moved, was resized or is closing.

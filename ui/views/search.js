@@ -43,11 +43,13 @@ export function initSearch({ onOpen: open }) {
     const hit = e.target.closest('[data-testid="search-result"]');
     if (hit) openHit(hit);
   });
-  results.addEventListener('scroll', () => { if (pending.length && nearTheEnd()) more(); }, { passive: true });
+  results.addEventListener('scroll', moreNearTheEnd, { passive: true });
 }
 
-function nearTheEnd() {
-  return results.scrollTop + results.clientHeight >= results.scrollHeight - MARGIN;
+/** Adds the pending hits once the list is scrolled near its end (layout is read only
+ *  while some are pending). */
+function moreNearTheEnd() {
+  if (pending.length && results.scrollTop + results.clientHeight >= results.scrollHeight - MARGIN) more();
 }
 
 /** Adds the pending hits below the ones shown. */
@@ -114,7 +116,7 @@ function show(hits, query = '') {
     pending = hits.slice(FIRST);
     // A list taller than the first hits (a tall window, short snippets) cannot be
     // scrolled toward the rest: then they come at once. Read when the frame lays it out.
-    check = requestAnimationFrame(() => { if (nearTheEnd()) more(); });
+    check = requestAnimationFrame(moreNearTheEnd);
   }
 }
 

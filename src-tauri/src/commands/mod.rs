@@ -21,6 +21,7 @@ use tauri::Runtime;
 pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         system::app_info,
+        system::show_window,
         system::open_url,
         system::open_logs_folder,
         system::open_data_folder,

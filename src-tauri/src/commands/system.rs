@@ -4,7 +4,7 @@
 //! brought zbus along (1.3 MB of the binary) for a feature we do not use.
 
 use serde::Serialize;
-use tauri::State;
+use tauri::{Runtime, State};
 
 use crate::error::{IpcError, IpcResult};
 use crate::state::Notice;
@@ -36,6 +36,13 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         platform: std::env::consts::OS,
         locale: env_locale(|key| std::env::var(key).ok()),
     }
+}
+
+/// The page has its first content: the main window, made hidden, shows now
+/// (`window_place`).
+#[tauri::command]
+pub fn show_window<R: Runtime>(window: tauri::WebviewWindow<R>) {
+    crate::window_place::show(&window, "the page is ready");
 }
 
 /// The locale for messages as gettext finds it: the first set of LANGUAGE (its first
