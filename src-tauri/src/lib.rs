@@ -34,6 +34,7 @@ pub const ENV_DATA_DIR: &str = "DYNASPARK_DATA_DIR";
 pub fn run() {
     // Before GTK, WebKit or any other thread starts: they read the environment.
     let rendering = rendering::choose();
+    let js_heap_growth = rendering::limit_heap_growth();
     let app = match build_app(tauri::Builder::default()).build(tauri::generate_context!()) {
         Ok(app) => app,
         Err(e) => {
@@ -50,7 +51,7 @@ pub fn run() {
             .map(|d| d.join(logging::LOG_DIR))
             .as_deref(),
     );
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = ?data_dir.as_ref().ok(), ?rendering, "starting");
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = ?data_dir.as_ref().ok(), ?rendering, ?js_heap_growth, "starting");
     // Before the history is opened: a second start must not touch it.
     let _instance = match &data_dir {
         Ok(dir) => match single_instance::claim(dir, front(app.handle().clone())) {
