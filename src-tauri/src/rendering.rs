@@ -1,4 +1,4 @@
-//! How WebKitGTK draws the page on Linux.
+//! How WebKitGTK draws the page on Linux, and how much garbage its JavaScript heap holds.
 //!
 //! WebKitGTK composites the page with OpenGL. With a GPU that is the fast path; without
 //! one (a virtual machine, a remote desktop, a box with no graphics driver, Xvfb) Mesa
@@ -13,11 +13,10 @@
 //! web process inherits). A machine with a GPU keeps WebKit's default, and a value the
 //! person set themselves always wins: `WEBKIT_DISABLE_COMPOSITING_MODE=0` keeps
 //! compositing on, `=1` turns it off everywhere.
-
 //!
 //! The page's JavaScript heap: JavaScriptCore lets it grow to about four times what
 //! survived the last full collection before it collects again, which with a heap of a few
-//! megabytes is a tenth of a gigabyte of garbage on hold. Over a long day of questions
+//! megabytes is tens of megabytes of garbage on hold. Over a long day of questions
 //! (the history bench, empty history) that was the web process climbing from 230 to 290–340
 //! MB while the live heap after each full collection stayed at 12–15 MB. The app sets
 //! `JSC_heapGrowthMaxIncrease=1` (about twice the live heap, 24–46 MB before a

@@ -98,7 +98,7 @@ pub fn place_builder<'a, R: Runtime, M: Manager<R>>(
 
 /// Shows the main window, hidden until now, and gives it the focus. `why` goes to the log.
 pub fn show<R: Runtime>(window: &tauri::WebviewWindow<R>, why: &'static str) {
-    if window.is_visible().unwrap_or(true) {
+    if window.is_visible().unwrap_or(false) {
         return;
     }
     if let Err(e) = window.show().and_then(|()| window.set_focus()) {
