@@ -4,8 +4,9 @@
 # via cargo. Idempotent: only what is missing is installed.
 set -euo pipefail
 
+# libsqlite3-dev and libssl-dev: the app links the system's SQLite and OpenSSL on Linux.
 BUILD_PKGS=(libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev
-  libxdo-dev libssl-dev pkg-config build-essential)
+  libxdo-dev libssl-dev libsqlite3-dev pkg-config build-essential)
 # gnome-keyring and dbus: the keyring tests (a Secret Service under dbus-run-session);
 # python3-venv: a venv for pproxy, a third-party proxy the client is tested through.
 # python3-cryptography: the updater tests sign update artifacts (tests/e2e/update_server.py).

@@ -68,8 +68,7 @@ pub fn run() {
         },
         Err(_) => None,
     };
-    let opened = data_dir
-        .and_then(|dir| startup::open_state(app.handle(), dir, startup::endpoint_override()));
+    let opened = data_dir.and_then(|dir| startup::open_state(dir, startup::endpoint_override()));
     // Managed state makes `setup` open the main window; without it there is none.
     let mut failure = match opened {
         Ok(state) => {
@@ -116,7 +115,6 @@ fn front<R: Runtime>(app: tauri::AppHandle<R>) -> impl Fn() + Send + 'static {
 /// The caller manages `AppState`.
 pub(crate) fn build_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
-        .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(drops::Drops::default())
         .manage(commands::UpdateState::default())

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{Builder, RollingFileAppender, Rotation};
-use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::{fmt, prelude::*, EnvFilter};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::{fmt, prelude::*};
 
 /// The log folder's name in the data directory.
 pub const LOG_DIR: &str = "logs";
@@ -27,9 +27,7 @@ pub fn init(dir: Option<&Path>) -> Option<WorkerGuard> {
     let (file, guard) = match appender {
         Some(a) => {
             let (writer, guard) = tracing_appender::non_blocking(a);
-            let filter = EnvFilter::try_from_env("DYNASPARK_LOG").unwrap_or_else(|_| {
-                EnvFilter::new("info,app_lib=debug,dynaspark=debug,dynaspark_core=debug")
-            });
+            let filter = file_filter(std::env::var("DYNASPARK_LOG").ok().as_deref());
             let layer = fmt::layer()
                 .with_writer(writer)
                 .with_ansi(false)
@@ -50,6 +48,21 @@ pub fn init(dir: Option<&Path>) -> Option<WorkerGuard> {
         return None;
     }
     guard
+}
+
+/// What the file records: `DYNASPARK_LOG` when set and readable (`level` or
+/// `target=level`, comma-separated), else info, and debug for the app's own crates.
+fn file_filter(wanted: Option<&str>) -> Targets {
+    const DEFAULT: &str = "info,app_lib=debug,dynaspark=debug,dynaspark_core=debug";
+    wanted
+        .and_then(|w| match w.parse() {
+            Ok(targets) => Some(targets),
+            Err(e) => {
+                eprintln!("DYNASPARK_LOG={w:?} ignored: {e}");
+                None
+            }
+        })
+        .unwrap_or_else(|| DEFAULT.parse().unwrap_or_default())
 }
 
 /// The rotating file writer. The folder is made first: the appender lists it at once to
@@ -88,5 +101,20 @@ mod tests {
         std::fs::write(&file, b"not a folder").unwrap();
         let e = appender(&file.join(LOG_DIR)).err().unwrap();
         assert!(e.starts_with("cannot create "), "{e}");
+    }
+
+    #[test]
+    fn the_file_filter_reads_levels_per_crate_and_ignores_what_it_cannot_read() {
+        use tracing::Level;
+        let default = file_filter(None);
+        assert!(default.would_enable("dynaspark_core::history", &Level::DEBUG));
+        assert!(!default.would_enable("tao::platform_impl", &Level::DEBUG));
+        assert!(default.would_enable("tao::platform_impl", &Level::INFO));
+        let wanted = file_filter(Some("warn,dynaspark=trace"));
+        assert!(wanted.would_enable("dynaspark::client", &Level::TRACE));
+        assert!(!wanted.would_enable("app_lib", &Level::INFO));
+        let unreadable = file_filter(Some("dynaspark=loud"));
+        assert!(unreadable.would_enable("app_lib", &Level::DEBUG));
+        assert!(!unreadable.would_enable("wry", &Level::DEBUG));
     }
 }

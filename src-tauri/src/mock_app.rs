@@ -27,8 +27,8 @@ impl MockApp {
         let app = crate::build_app(tauri::test::mock_builder())
             .build(tauri::generate_context!())
             .expect("the app builds on the mock runtime");
-        let mut state = AppState::open(app.handle(), dir.path().to_owned(), endpoint)
-            .expect("state opens in a new folder");
+        let mut state =
+            AppState::open(dir.path().to_owned(), endpoint).expect("state opens in a new folder");
         // Never the OS keyring: a test must not leave passwords in the person's keyring.
         state.settings = SettingsStore::open(
             dir.path().join(SETTINGS_FILE),

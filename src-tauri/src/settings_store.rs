@@ -1,31 +1,13 @@
 //! Where the shell keeps settings. `settings.json` is written only by dynaspark-core's
-//! `SettingsStore` (atomically); the proxy password lives in the OS keyring. No
-//! tauri-plugin-store `Store` may point at settings.json: the plugin rewrites every store
-//! it knows in place at exit. It keeps only state that may be lost without harm, in
-//! `ui-state.json`.
+//! `SettingsStore` (atomically); the proxy password lives in the OS keyring.
 
 use std::path::Path;
 
 use dynaspark_core::{Keyring, Notice, SettingsStore, KEYRING_SERVICE, SETTINGS_FILE};
-use tauri::{AppHandle, Runtime};
-use tauri_plugin_store::StoreExt as _;
-
-/// The plugin's file: state that may be lost without harm (last open conversation,
-/// sidebar width, dismissed hints): today whether the sidebar is collapsed
-/// (`commands::ui_state`).
-pub const UI_STATE_FILE: &str = "ui-state.json";
-
-/// Opens the settings (with the proxy password from the keyring) and the UI-state store.
-pub fn open<R: Runtime>(
-    app: &AppHandle<R>,
-    data_dir: &Path,
-) -> Result<(SettingsStore, Vec<Notice>), Box<dyn std::error::Error>> {
+/// Opens the settings, with the proxy password from the keyring.
+pub fn open(data_dir: &Path) -> Result<(SettingsStore, Vec<Notice>), Box<dyn std::error::Error>> {
     let keyring = Keyring::new(keyring_service(data_dir));
     let (settings, notices) = SettingsStore::open(data_dir.join(SETTINGS_FILE), Box::new(keyring))?;
-    // Losing this file costs nothing, so a bad one must not stop the app.
-    if let Err(e) = app.store_builder(data_dir.join(UI_STATE_FILE)).build() {
-        tracing::warn!(error = %e, "UI state unavailable");
-    }
     Ok((settings, notices))
 }
 
@@ -44,15 +26,14 @@ fn keyring_service(data_dir: &Path) -> String {
 mod tests {
     use super::*;
 
-    /// The app as `run` assembles it, on the mock runtime: the store plugin registered,
-    /// settings and UI state opened, one window. Destroying the window is a normal quit:
-    /// the run loop ends with `RunEvent::Exit`, where the plugin saves its stores.
+    /// The app as `run` assembles it, on the mock runtime: its plugins registered,
+    /// settings opened, one window. Destroying the window is a normal quit: the run loop
+    /// ends with `RunEvent::Exit`, where plugins save what they keep.
     fn run_and_quit(data_dir: &Path) {
-        let app = tauri::test::mock_builder()
-            .plugin(tauri_plugin_store::Builder::new().build())
-            .build(tauri::test::mock_context(tauri::test::noop_assets()))
+        let app = crate::build_app(tauri::test::mock_builder())
+            .build(tauri::generate_context!())
             .unwrap();
-        let (settings, _) = open(app.handle(), data_dir).unwrap();
+        let (settings, _) = open(data_dir).unwrap();
         assert_eq!(
             settings.get().model,
             dynaspark_core::Settings::default().model
@@ -96,8 +77,6 @@ mod tests {
             "same mtime"
         );
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
-        // The plugin wrote its own file, and only that.
-        assert!(dir.path().join(UI_STATE_FILE).exists());
     }
 
     #[test]

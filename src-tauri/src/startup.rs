@@ -33,8 +33,7 @@ pub fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf, Failure> {
 
 /// Makes sure `data_dir` is a folder the app can write to, then opens the history and
 /// the settings there.
-pub fn open_state<R: Runtime>(
-    app: &AppHandle<R>,
+pub fn open_state(
     data_dir: PathBuf,
     endpoint_override: Option<String>,
 ) -> Result<AppState, Failure> {
@@ -43,7 +42,7 @@ pub fn open_state<R: Runtime>(
         data_dir: Some(data_dir.clone()),
     };
     prepare_folder(&data_dir).map_err(fail)?;
-    AppState::open(app, data_dir.clone(), endpoint_override).map_err(|e| fail(e.to_string()))
+    AppState::open(data_dir.clone(), endpoint_override).map_err(|e| fail(e.to_string()))
 }
 
 /// Creates the folder and writes a file in it, so an unwritable folder is named as such
@@ -117,20 +116,12 @@ impl Failure {
 mod tests {
     use super::*;
 
-    fn mock_app() -> tauri::App<tauri::test::MockRuntime> {
-        tauri::test::mock_builder()
-            .plugin(tauri_plugin_store::Builder::new().build())
-            .build(tauri::test::mock_context(tauri::test::noop_assets()))
-            .unwrap()
-    }
-
     #[test]
     fn a_file_in_place_of_the_data_folder_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("data");
         std::fs::write(&file, b"").unwrap();
-        let app = mock_app();
-        let failure = open_state(app.handle(), file.clone(), None).err().unwrap();
+        let failure = open_state(file.clone(), None).err().unwrap();
         assert_eq!(failure.data_dir.as_deref(), Some(file.as_path()));
         assert!(
             failure.reason.contains("a file is in its place"),
@@ -155,8 +146,7 @@ mod tests {
         if std::fs::write(data.join("x"), b"").is_ok() {
             return; // running as root: permissions do not stop writes
         }
-        let app = mock_app();
-        let failure = open_state(app.handle(), data.clone(), None).err().unwrap();
+        let failure = open_state(data.clone(), None).err().unwrap();
         assert!(
             failure
                 .reason
@@ -171,10 +161,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // A folder where the database file should be: no version of the app can open it.
         std::fs::create_dir(dir.path().join(crate::state::HISTORY_FILE)).unwrap();
-        let app = mock_app();
-        let failure = open_state(app.handle(), dir.path().to_owned(), None)
-            .err()
-            .unwrap();
+        let failure = open_state(dir.path().to_owned(), None).err().unwrap();
         assert!(!failure.reason.is_empty());
         assert_eq!(failure.data_dir.as_deref(), Some(dir.path()));
     }
@@ -182,8 +169,7 @@ mod tests {
     #[test]
     fn a_usable_folder_opens() {
         let dir = tempfile::tempdir().unwrap();
-        let app = mock_app();
-        let state = open_state(app.handle(), dir.path().join("new"), None).unwrap();
+        let state = open_state(dir.path().join("new"), None).unwrap();
         assert!(state.notices.is_empty());
         assert_eq!(
             std::fs::read_dir(dir.path().join("new"))

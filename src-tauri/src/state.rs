@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use dynaspark::{Client, ClientConfig};
-use dynaspark_core::{History, ImageLibrary, SettingsStore};
+use dynaspark_core::{History, ImageLibrary, SettingsStore, UiState, UI_STATE_FILE};
 use serde::Serialize;
-use tauri::{AppHandle, Runtime};
 
 use crate::in_flight::InFlight;
 
@@ -52,6 +51,7 @@ pub struct AppState {
     pub history: Arc<Mutex<History>>,
     pub images: ImageLibrary,
     pub settings: SettingsStore,
+    pub ui_state: UiState,
     pub endpoint_override: Option<String>,
     pub questions: InFlight,
     pub notices: Vec<Notice>,
@@ -59,17 +59,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the history and the settings in `data_dir` (which must exist).
-    /// `endpoint_override` replaces the endpoint setting (`DYNASPARK_ENDPOINT`).
-    pub fn open<R: Runtime>(
-        app: &AppHandle<R>,
+    /// Opens the history, the settings and the UI state in `data_dir` (which must
+    /// exist). `endpoint_override` replaces the endpoint setting (`DYNASPARK_ENDPOINT`).
+    pub fn open(
         data_dir: PathBuf,
         endpoint_override: Option<String>,
     ) -> Result<Self, Box<dyn std::error::Error>> {
         let mut notices = Vec::new();
         let images = ImageLibrary::new(data_dir.join("images"));
         let history = open_history(&data_dir, &images, &mut notices)?;
-        let (settings, settings_notices) = crate::settings_store::open(app, &data_dir)?;
+        let (settings, settings_notices) = crate::settings_store::open(&data_dir)?;
         notices.extend(settings_notices.into_iter().map(|n| Notice {
             code: n.code,
             message: n.message,
@@ -78,6 +77,7 @@ impl AppState {
             images,
             history: Arc::new(Mutex::new(history)),
             settings,
+            ui_state: UiState::open(data_dir.join(UI_STATE_FILE)),
             endpoint_override,
             questions: InFlight::default(),
             notices,

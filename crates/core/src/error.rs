@@ -47,6 +47,13 @@ pub enum Error {
     #[error("{name}, {why}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
     ImageCannotShrink { name: String, why: String },
 
+    /// The system's SQLite (Linux, macOS) is older than the history needs.
+    #[error("This system's SQLite is version {found}; Dynaspark Desktop needs {needed} or later, with full-text search (FTS5). Update the system's SQLite library (libsqlite3).")]
+    SqliteTooOld {
+        found: &'static str,
+        needed: &'static str,
+    },
+
     #[error("The history was written by a newer Dynaspark Desktop (schema {version}); update the app to open it. The file was left as it is.")]
     NewerSchema { version: usize },
 
@@ -105,6 +112,7 @@ impl Error {
             Error::ImageCannotShrink { .. } => "image_cannot_shrink",
             Error::NotFound { .. } => "not_found",
             Error::NoVersions { .. } => "no_versions",
+            Error::SqliteTooOld { .. } => "sqlite_too_old",
             Error::NewerSchema { .. } => "newer_schema",
             Error::MigrationFailed { .. } => "migration_failed",
             Error::InvalidSettings(_) => "invalid_settings",

@@ -11,6 +11,7 @@ mod images;
 mod markdown;
 mod secrets;
 mod settings;
+mod ui_state;
 mod window_place;
 
 pub use error::{Error, Result};
@@ -31,4 +32,5 @@ pub use settings::store::{
     KeyringStatus, Notice, PasswordChange, PasswordStorage, SettingsStore, SettingsView,
 };
 pub use settings::{Damage, FieldError, Loaded, ProxySettings, Settings, Theme, SETTINGS_FILE};
+pub use ui_state::{UiState, UI_STATE_FILE};
 pub use window_place::{Area, Fitted, WindowPlace, WINDOW_FILE};

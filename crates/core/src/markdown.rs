@@ -13,7 +13,7 @@ use crate::highlight::{self, Highlighter};
 
 /// Bump when the HTML for the same Markdown changes: stored answers are re-rendered
 /// lazily, the next time they are read.
-pub const RENDERER_VERSION: i64 = 5;
+pub const RENDERER_VERSION: i64 = 6;
 
 /// Renders Markdown (CommonMark + tables, strikethrough, task lists, footnotes, math) to
 /// sanitised HTML.
@@ -52,20 +52,24 @@ pub fn render_markdown(markdown: &str) -> String {
 
 /// LaTeX as MathML, its source kept in an annotation (copied with it, read by screen
 /// readers that want it). What pulldown-latex cannot read it marks in the MathML; were
-/// the writing itself to fail, the TeX would show as inline code (escaped by
-/// pulldown-cmark like any other).
+/// the writing itself to fail, or the parser to panic on odd input (the answer is
+/// rendered again each time it is read, so a panic would return with it), the TeX shows
+/// as inline code (escaped by pulldown-cmark like any other).
 fn math(tex: CowStr<'_>, display_mode: DisplayMode) -> Event<'_> {
-    let storage = pulldown_latex::Storage::new();
-    let parser = pulldown_latex::Parser::new(&tex, &storage);
-    let config = pulldown_latex::RenderConfig {
-        display_mode,
-        annotation: Some(&tex),
-        ..Default::default()
-    };
-    let mut mathml = String::new();
-    match pulldown_latex::push_mathml(&mut mathml, parser, config) {
-        Ok(()) => Event::InlineHtml(mathml.into()),
-        Err(_) => Event::Code(tex),
+    let written = std::panic::catch_unwind(|| {
+        let storage = pulldown_latex::Storage::new();
+        let parser = pulldown_latex::Parser::new(&tex, &storage);
+        let config = pulldown_latex::RenderConfig {
+            display_mode,
+            annotation: Some(&tex),
+            ..Default::default()
+        };
+        let mut mathml = String::new();
+        pulldown_latex::push_mathml(&mut mathml, parser, config).map(|()| mathml)
+    });
+    match written {
+        Ok(Ok(mathml)) => Event::InlineHtml(mathml.into()),
+        _ => Event::Code(tex),
     }
 }
 
@@ -246,7 +250,7 @@ mod tests {
             "<table>",
             "<th class=\"align-center\">b</th>",
             "<td class=\"align-center\">2</td>",
-            "<code class=\"language-rust\"><span class=\"hl-keyword\">fn ",
+            "<code class=\"language-rust\"><span class=\"hl-keyword\">fn</span> ",
         ] {
             assert!(html.contains(needle), "missing {needle} in {html}");
         }
@@ -382,9 +386,9 @@ mod tests {
         let html = render_markdown(&format!("Here:\n\n```rust\n{RUST}```\n"));
         let code = code_of(&html);
         for needle in [
-            "<span class=\"hl-keyword\">fn ",
+            "<span class=\"hl-keyword\">fn</span> ",
             "<span class=\"hl-function\">main</span>",
-            "<span class=\"hl-comment\">/// Doc &lt;b&gt;not bold&lt;/b&gt; &amp; more\n</span>",
+            "<span class=\"hl-comment\">/// Doc &lt;b&gt;not bold&lt;/b&gt; &amp; more</span>",
             "<span class=\"hl-number\">0x2A",
             "<span class=\"hl-punctuation\">",
             "<span class=\"hl-string\">\"&lt;i&gt;",

@@ -46,15 +46,15 @@ impl ImageType {
         }
     }
 
-    /// Every extension a file of this type may have (`jpg`, `jpeg`, `jpe`, `jfif`…), lower
-    /// case, as the MIME table knows them.
+    /// Every extension a file of this type may have, lower case (the ones the shared MIME
+    /// database gives it).
     pub fn extensions(self) -> &'static [&'static str] {
-        mime_guess::get_mime_extensions_str(self.mime()).unwrap_or(match self {
-            ImageType::Jpeg => &["jpg", "jpeg"],
+        match self {
+            ImageType::Jpeg => &["jpg", "jpeg", "jpe", "jfif"],
             ImageType::Png => &["png"],
             ImageType::Gif => &["gif"],
             ImageType::Webp => &["webp"],
-        })
+        }
     }
 
     /// A format name for people: `JPEG`, `PNG`, `GIF`, `WebP`.
@@ -84,7 +84,7 @@ impl ImageType {
         let ext_lower = ext.to_ascii_lowercase();
         if self.extensions().contains(&ext_lower.as_str()) {
             name.to_owned()
-        } else if !ext.is_empty() && mime_guess::from_ext(ext).first_raw().is_some() {
+        } else if looks_like_a_file_type(ext) {
             format!("{stem}.{}", self.extension())
         } else {
             format!("{name}.{}", self.extension())
@@ -110,6 +110,21 @@ pub fn dialog_extensions() -> &'static [&'static str] {
         lower.into_iter().chain(upper).collect()
     })
 }
+
+/// Whether `ext` reads as a file type (`txt`, `heic`, `mp4`) rather than part of a name
+/// (`05` in `scan 2024.05`): up to five letters and digits, at least one a letter.
+fn looks_like_a_file_type(ext: &str) -> bool {
+    (1..=5).contains(&ext.len())
+        && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+        && ext.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// Image types the service does not take, by the extensions people meet them under.
+const OTHER_IMAGE_EXTENSIONS: [&str; 27] = [
+    "avif", "bmp", "dib", "heic", "heics", "heif", "ico", "cur", "icns", "jxl", "jp2", "j2k",
+    "jpx", "tif", "tiff", "svg", "svgz", "psd", "tga", "xcf", "dng", "cr2", "nef", "arw", "raw",
+    "emf", "wmf",
+];
 
 /// Splits `photo.final.png` into `photo.final` and `png`; a leading dot (`.png`) is part
 /// of the stem, not an extension.
@@ -150,9 +165,9 @@ pub fn describe_unsupported(name: &str, bytes: &[u8]) -> Option<String> {
     if ext.is_empty() {
         return None;
     }
-    let claimed = mime_guess::from_ext(ext).first_raw()?;
-    let accepted = ImageType::from_mime(claimed).is_some();
-    (claimed.starts_with("image/") && !accepted)
+    let ext = ext.to_ascii_lowercase();
+    OTHER_IMAGE_EXTENSIONS
+        .contains(&ext.as_str())
         .then(|| format!("an image of type {}", ext.to_ascii_uppercase()))
 }
 

@@ -244,9 +244,6 @@ pub(crate) fn http_client(
     config: &ClientConfig,
     proxy: Option<&crate::ProxyConfig>,
 ) -> Result<reqwest::Client, Error> {
-    // reqwest takes the process's rustls provider: ring, installed once (the updater
-    // installs the same one when it gets there first).
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .default_headers(reference_headers(config)?)
         .http1_title_case_headers()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use dynaspark_core::Attached;
 use serde::Serialize;
-use tauri::{Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 
 use crate::clipboard;
 use crate::drops::Drops;
@@ -81,11 +81,14 @@ pub async fn import_image_paths(
 /// editor). Rust reads the clipboard itself, so the page names no file here either. `None`
 /// when the clipboard holds neither.
 #[tauri::command]
-pub async fn paste_image(state: State<'_, AppState>) -> IpcResult<Option<Imported>> {
+pub async fn paste_image<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> IpcResult<Option<Imported>> {
     let images = state.images.clone();
     let options = state.settings.get().image_options();
     let pasted = tauri::async_runtime::spawn_blocking(move || -> IpcResult<Option<Imported>> {
-        let Some(content) = clipboard::read()? else {
+        let Some(content) = clipboard::read(&app)? else {
             return Ok(None);
         };
         let (attached, ignored) = match content {

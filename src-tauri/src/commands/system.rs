@@ -4,7 +4,7 @@
 //! brought zbus along (1.3 MB of the binary) for a feature we do not use.
 
 use serde::Serialize;
-use tauri::{Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 
 use crate::error::{IpcError, IpcResult};
 use crate::state::Notice;
@@ -107,8 +107,8 @@ fn open_folder(dir: &std::path::Path, which: &str) -> IpcResult<()> {
 
 /// Puts `text` on the system clipboard (Copy on a message: its Markdown).
 #[tauri::command]
-pub async fn copy_text(text: String) -> IpcResult<()> {
-    tauri::async_runtime::spawn_blocking(move || crate::clipboard::write_text(&text)).await?
+pub async fn copy_text<R: Runtime>(app: AppHandle<R>, text: String) -> IpcResult<()> {
+    tauri::async_runtime::spawn_blocking(move || crate::clipboard::write_text(&app, &text)).await?
 }
 
 /// The links the system opener may receive: http, https and mailto only.

@@ -79,6 +79,19 @@ pub struct Opened {
     pub orphaned_images: Vec<String>,
 }
 
+/// The oldest SQLite the history works with: FTS5's `remove_diacritics 2` came in 3.27.
+const MIN_SQLITE: (i32, &str) = (3_027_000, "3.27");
+
+fn check_sqlite(number: i32, version: &'static str) -> Result<()> {
+    if number < MIN_SQLITE.0 {
+        return Err(Error::SqliteTooOld {
+            found: version,
+            needed: MIN_SQLITE.1,
+        });
+    }
+    Ok(())
+}
+
 pub struct History {
     conn: Connection,
 }
@@ -138,7 +151,10 @@ impl History {
     }
 
     fn configure(conn: Connection) -> Result<Self> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        check_sqlite(rusqlite::version_number(), rusqlite::version())?;
+        // As a pragma: rusqlite's `busy_timeout()` also calls `sqlite3_set_clientdata`,
+        // which the system SQLite of Debian 12 and Ubuntu 22.04 lacks.
+        conn.pragma_update(None, "busy_timeout", 5000)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(Self { conn })

@@ -861,3 +861,15 @@ fn versions_survive_a_record_round_trip() {
     );
     assert_eq!(other.summary(id).unwrap().message_count, 4);
 }
+
+#[test]
+fn an_sqlite_older_than_the_history_needs_is_named_with_the_version_it_needs() {
+    let e = check_sqlite(3_026_000, "3.26.0").unwrap_err();
+    assert_eq!(e.code(), "sqlite_too_old");
+    let message = e.to_string();
+    assert!(message.contains("version 3.26.0"), "{message}");
+    assert!(message.contains("needs 3.27 or later"), "{message}");
+    check_sqlite(3_027_000, "3.27.0").unwrap();
+    // The library this build runs with is one the history works with.
+    check_sqlite(rusqlite::version_number(), rusqlite::version()).unwrap();
+}

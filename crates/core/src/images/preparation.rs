@@ -508,45 +508,51 @@ fn encode(
 
 /// Catmull-Rom, its support widened by the scale so every source pixel counts (no aliasing),
 /// with alpha premultiplied (no dark fringes). `fast_image_resize` does it some 20 times
-/// faster than `image`'s own resize, which took most of the time of a 12 MP photo. Its
-/// typed entry point with the three 8-bit layouts we encode (grey, RGB, RGBA) keeps its
-/// SIMD code for the other layouts (16-bit, float, ...) out of the binary: about 1.5 MiB.
-/// A deeper image comes out 8-bit, as the formats it is sent in mostly are.
+/// faster than `image`'s own resize, which took most of the time of a 12 MP photo. Every
+/// image goes through its one RGBA layout and back to its own: each layout it is called
+/// with brings about 40 copies of its SIMD code (one per fixed-point precision, for SSE4.1
+/// and AVX2): 270 KiB per layout. A deeper image comes out 8-bit, as the formats it is sent
+/// in mostly are.
 fn downscale(image: &DynamicImage, w: u32, h: u32) -> DynamicImage {
-    use fast_image_resize::pixels::{U8x3, U8x4, U8};
     use DynamicImage as D;
-    let scaled = match image {
-        D::ImageLuma8(src) => resized::<U8, _>(src, w, h).map(D::ImageLuma8),
-        D::ImageRgb8(src) => resized::<U8x3, _>(src, w, h).map(D::ImageRgb8),
-        D::ImageRgba8(src) => resized::<U8x4, _>(src, w, h).map(D::ImageRgba8),
-        other if other.color().has_alpha() => {
-            resized::<U8x4, _>(&other.to_rgba8(), w, h).map(D::ImageRgba8)
+    let has_alpha = image.color().has_alpha();
+    let converted;
+    let rgba = match image {
+        D::ImageRgba8(rgba) => rgba,
+        other => {
+            converted = other.to_rgba8();
+            &converted
         }
-        other => resized::<U8x3, _>(&other.to_rgb8(), w, h).map(D::ImageRgb8),
     };
     // Should it refuse (it has no reason to): the slower resize gives the same result.
-    scaled.unwrap_or_else(|| image.resize_exact(w, h, FilterType::CatmullRom))
+    let Some(scaled) = resized_rgba(rgba, w, h, has_alpha) else {
+        return image.resize_exact(w, h, FilterType::CatmullRom);
+    };
+    match image {
+        D::ImageLuma8(_) => {
+            let grey = scaled.pixels().map(|p| p.0[0]).collect();
+            image::GrayImage::from_raw(w, h, grey).map_or(D::ImageRgba8(scaled), D::ImageLuma8)
+        }
+        _ if has_alpha => D::ImageRgba8(scaled),
+        _ => D::ImageRgb8(D::ImageRgba8(scaled).into_rgb8()),
+    }
 }
 
-/// `src` (of fast_image_resize's layout `P`, 8 bits a channel) scaled to `w` × `h`.
-fn resized<P, Px>(
-    src: &image::ImageBuffer<Px, Vec<u8>>,
-    w: u32,
-    h: u32,
-) -> Option<image::ImageBuffer<Px, Vec<u8>>>
-where
-    P: fast_image_resize::PixelTrait,
-    Px: image::Pixel<Subpixel = u8>,
-{
+/// `src` scaled to `w` × `h`; `alpha`: premultiplied while scaling (else it is taken as
+/// opaque, and left alone).
+fn resized_rgba(src: &image::RgbaImage, w: u32, h: u32, alpha: bool) -> Option<image::RgbaImage> {
     use fast_image_resize::images::{TypedImage, TypedImageRef};
+    use fast_image_resize::pixels::U8x4;
     use fast_image_resize::{FilterType as Filter, ResizeAlg, ResizeOptions, Resizer};
-    let mut out = vec![0; w as usize * h as usize * P::size()];
-    let from = TypedImageRef::<P>::from_buffer(src.width(), src.height(), src.as_raw()).ok()?;
-    let mut to = TypedImage::<P>::from_buffer(w, h, &mut out).ok()?;
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(Filter::CatmullRom));
+    let mut out = vec![0; w as usize * h as usize * 4];
+    let from = TypedImageRef::<U8x4>::from_buffer(src.width(), src.height(), src.as_raw()).ok()?;
+    let mut to = TypedImage::<U8x4>::from_buffer(w, h, &mut out).ok()?;
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(Filter::CatmullRom))
+        .use_alpha(alpha);
     Resizer::new().resize_typed(&from, &mut to, &options).ok()?;
     drop(to);
-    image::ImageBuffer::from_raw(w, h, out)
+    image::RgbaImage::from_raw(w, h, out)
 }
 
 /// The size that fits `long_side` on the longer side, keeping the aspect ratio.
