@@ -99,6 +99,19 @@ pub enum Error {
     },
 }
 
+impl From<dynaspark_imaging::Error> for Error {
+    fn from(e: dynaspark_imaging::Error) -> Self {
+        use dynaspark_imaging::Error as E;
+        match e {
+            E::NotAnImage(e) => Error::Image(e),
+            E::Unsupported { name, what } => Error::ImageUnsupported { name, what },
+            E::Damaged { name, why } => Error::ImageDamaged { name, why },
+            E::TooBigToOpen { name, why } => Error::ImageTooBigToOpen { name, why },
+            E::CannotShrink { name, why } => Error::ImageCannotShrink { name, why },
+        }
+    }
+}
+
 impl Error {
     pub fn code(&self) -> &'static str {
         match self {

@@ -3,16 +3,13 @@
 //! is moved or deleted. Accepts only what the service accepts (magic bytes); never modifies
 //! the original; never serves paths outside its folder.
 
-mod metadata;
-mod preparation;
-
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
 
-pub use preparation::{ImageOptions, Preparation, MAX_DECODED_BYTES, MAX_DECODED_SIDE};
+use dynaspark_imaging as preparation;
+pub use dynaspark_imaging::{ImageOptions, Preparation, MAX_DECODED_BYTES, MAX_DECODED_SIDE};
 
 use crate::files::write_atomic;
 use crate::{Error, Result};
@@ -125,7 +122,7 @@ impl ImageLibrary {
         let kind = prepared.kind;
         let file = format!(
             "{}.{}",
-            hex::encode(sha2::Sha256::digest(&prepared.bytes)),
+            preparation::content_hash(&prepared.bytes),
             kind.extension()
         );
         let path = self.dir.join(&file);

@@ -6,15 +6,15 @@ use dynaspark::ImageType;
 
 /// The file's structure could not be followed (truncated or damaged); the reason is for logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Unreadable(pub(super) &'static str);
+pub(crate) struct Unreadable(pub(crate) &'static str);
 
 /// What walking a file found.
 #[derive(Debug, Default)]
-pub(super) struct Walk {
+pub(crate) struct Walk {
     /// Frames in the file: more than one is an animation (GIF, APNG, animated WebP).
-    pub(super) frames: u32,
+    pub(crate) frames: u32,
     /// The file without its private metadata, when asked for and there was some to remove.
-    pub(super) stripped: Option<Vec<u8>>,
+    pub(crate) stripped: Option<Vec<u8>>,
 }
 
 /// Walks the file's blocks; with `strip`, also builds a copy without private metadata.
@@ -23,7 +23,7 @@ pub(super) struct Walk {
 /// text chunks, embedded extra pictures (JPEG MPF: depth maps, previews, each with its own
 /// EXIF) and anything after the end of the image. Kept: everything needed to show the
 /// pixels as they are, including ICC colour profiles and the Adobe colour-transform flag.
-pub(super) fn walk(kind: ImageType, bytes: &[u8], strip: bool) -> Result<Walk, Unreadable> {
+pub(crate) fn walk(kind: ImageType, bytes: &[u8], strip: bool) -> Result<Walk, Unreadable> {
     let mut out = strip.then(|| Vec::with_capacity(bytes.len()));
     let (frames, changed) = match kind {
         ImageType::Jpeg => (1, jpeg(bytes, &mut out)?),

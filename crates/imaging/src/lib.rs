@@ -1,6 +1,9 @@
 //! Turns an attached file into what is stored and sent: a format Dynaspark takes, not a
 //! decompression bomb, upright, within the size limits, without private metadata.
 //! Works on bytes in memory; never reads or writes a file, so the original is never touched.
+//! A crate of its own so the release profile can build it for speed (`opt-level = 3`)
+//! while the rest of the app is built for size: the decoders', encoders' and scaler's
+//! generic code is compiled where it is used, here.
 
 use std::borrow::Cow;
 use std::io::Cursor;
@@ -19,13 +22,45 @@ use image::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::metadata::{self, Walk};
-use crate::{Error, Result};
+mod metadata;
+
+use metadata::Walk;
 
 /// The widest or tallest image opened at all; larger ones are refused from their header.
 pub const MAX_DECODED_SIDE: u32 = 20_000;
 /// The most memory the pixels of one image may take once decoded.
 pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Why a file was refused; dynaspark-core turns each into its own error (with the same
+/// words and a code for the page).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Not an image the service takes, and not one of another known image type.
+    #[error(transparent)]
+    NotAnImage(#[from] dynaspark::Error),
+    /// A real image in a format the service does not take; `what` names it.
+    #[error("{name}, {what}, is not a supported image.")]
+    Unsupported { name: String, what: String },
+    /// A file of an accepted type that does not decode: damaged, cut short, without pixels.
+    #[error("{name}, {why}, is not a supported image.")]
+    Damaged { name: String, why: String },
+    /// More pixels than can be decoded safely (a decompression bomb).
+    #[error("{name}, {why}, is not a supported image.")]
+    TooBigToOpen { name: String, why: String },
+    /// Over the size limits even scaled down, or an animation that cannot be scaled here.
+    #[error("{name}, {why}, is not a supported image.")]
+    CannotShrink { name: String, why: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The SHA-256 of `bytes` in lower-case hex: the name a prepared image is stored under.
+/// Here, built for speed, because hashing code is compiled where it is called: at the
+/// size-optimised level, a 4 MB image took some 90 ms longer.
+pub fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
 /// JPEG quality of re-encoded images: no visible loss on photos, a fraction of the size.
 const JPEG_QUALITY: u8 = 85;
 
@@ -112,10 +147,10 @@ impl Preparation {
 
 /// An image ready to store and send.
 #[derive(Debug)]
-pub(crate) struct Prepared {
-    pub(crate) kind: ImageType,
-    pub(crate) bytes: Vec<u8>,
-    pub(crate) report: Preparation,
+pub struct Prepared {
+    pub kind: ImageType,
+    pub bytes: Vec<u8>,
+    pub report: Preparation,
 }
 
 /// Checks and prepares `bytes` (the file named `name`, for messages) under `options`:
@@ -134,7 +169,7 @@ pub(crate) struct Prepared {
 ///   PNG or WebP over the limits is refused, as there is no encoder for them here.
 /// - Re-encoding keeps the ICC colour profile (it describes colours, not people) and, when
 ///   metadata is kept, the EXIF; XMP, IPTC and text chunks are not carried over.
-pub(crate) fn prepare(name: &str, bytes: Vec<u8>, options: &ImageOptions) -> Result<Prepared> {
+pub fn prepare(name: &str, bytes: Vec<u8>, options: &ImageOptions) -> Result<Prepared> {
     let started = Instant::now();
     let options = options.clamped();
     let Some(kind) = dynaspark::sniff_image_type(&bytes) else {
@@ -176,7 +211,7 @@ pub(crate) fn prepare(name: &str, bytes: Vec<u8>, options: &ImageOptions) -> Res
 
     let prepared = if frames > 1 && too_big {
         if kind != ImageType::Gif {
-            return Err(Error::ImageCannotShrink {
+            return Err(Error::CannotShrink {
                 name: name.to_owned(),
                 why: format!(
                     "an animated {} larger than {} pixels or {} (it cannot be made smaller here without losing the animation)",
@@ -248,7 +283,7 @@ pub(crate) fn prepare(name: &str, bytes: Vec<u8>, options: &ImageOptions) -> Res
 
 /// Prepares raw RGBA pixels (what the clipboard gives) as a PNG, scaled to fit `options`.
 /// Encoded once, at the size it is sent at; an opaque picture is stored without alpha.
-pub(crate) fn prepare_pixels(
+pub fn prepare_pixels(
     name: &str,
     width: u32,
     height: u32,
@@ -260,7 +295,7 @@ pub(crate) fn prepare_pixels(
     let size = u64::from(width) * u64::from(height) * 4;
     check_pixels(&name, kind, width, height, size)?;
     let Some(buffer) = image::RgbaImage::from_raw(width, height, rgba) else {
-        return Err(Error::ImageDamaged {
+        return Err(Error::Damaged {
             name,
             why: format!("pixels that do not fill {width} × {height}"),
         });
@@ -359,7 +394,7 @@ fn scale_animated_gif(
     let (width, height, frames) = (report.width, report.height, report.frames);
     let pixels = u64::from(width) * u64::from(height) * u64::from(frames);
     if pixels > MAX_ANIMATION_PIXELS {
-        return Err(Error::ImageCannotShrink {
+        return Err(Error::CannotShrink {
             name: name.to_owned(),
             why: format!(
                 "an animation of {frames} frames at {width} × {height} pixels (too much to scale down here)"
@@ -420,7 +455,7 @@ fn shrink_until_fits(
             break;
         }
     }
-    Err(Error::ImageCannotShrink {
+    Err(Error::CannotShrink {
         name: name.to_owned(),
         why: format!(
             "which stays over {} even when scaled down",
@@ -625,13 +660,13 @@ fn strict_limits() -> Limits {
 /// Refuses, from the header alone, images too large to decode safely.
 fn check_pixels(name: &str, kind: ImageType, width: u32, height: u32, bytes: u64) -> Result<()> {
     if width == 0 || height == 0 {
-        return Err(Error::ImageDamaged {
+        return Err(Error::Damaged {
             name: name.to_owned(),
             why: format!("a damaged {} file (it has no pixels)", kind.label()),
         });
     }
     if width > MAX_DECODED_SIDE || height > MAX_DECODED_SIDE || bytes > MAX_DECODED_BYTES {
-        return Err(Error::ImageTooBigToOpen {
+        return Err(Error::TooBigToOpen {
             name: name.to_owned(),
             why: format!(
                 "at {width} × {height} pixels (more than can be opened safely: up to {MAX_DECODED_SIDE} pixels a side and {} of pixels)",
@@ -645,11 +680,11 @@ fn check_pixels(name: &str, kind: ImageType, width: u32, height: u32, bytes: u64
 /// The refusal of bytes that are not an accepted type: `image_unsupported` when they are an
 /// image in another format (named: "a HEIC image"), else `not_an_image` (text, a PDF, a
 /// video, bytes nothing is known of).
-pub(super) fn unsupported(name: &str, bytes: &[u8]) -> Error {
+pub fn unsupported(name: &str, bytes: &[u8]) -> Error {
     /// What `describe_unsupported` recognises that is not an image at all.
     const NOT_IMAGES: [&str; 2] = ["a video", "a PDF document"];
     match dynaspark::describe_unsupported(name, bytes) {
-        Some(what) if !NOT_IMAGES.contains(&what.as_str()) => Error::ImageUnsupported {
+        Some(what) if !NOT_IMAGES.contains(&what.as_str()) => Error::Unsupported {
             name: name.to_owned(),
             what,
         },
@@ -660,7 +695,7 @@ pub(super) fn unsupported(name: &str, bytes: &[u8]) -> Error {
 /// A decoding (or encoding) failure: too many pixels for the limits, or a damaged file.
 fn damaged(name: &str, kind: ImageType, error: &ImageError) -> Error {
     match error {
-        ImageError::Limits(_) => Error::ImageTooBigToOpen {
+        ImageError::Limits(_) => Error::TooBigToOpen {
             name: name.to_owned(),
             why: format!(
                 "an image too large to open safely (up to {MAX_DECODED_SIDE} pixels a side and {} of pixels)",
@@ -669,7 +704,7 @@ fn damaged(name: &str, kind: ImageType, error: &ImageError) -> Error {
         },
         _ => {
             tracing::warn!(error = %error, "image could not be decoded");
-            Error::ImageDamaged {
+            Error::Damaged {
                 name: name.to_owned(),
                 why: format!("a damaged or incomplete {} file", kind.label()),
             }
