@@ -867,13 +867,12 @@ impl<'a> Lexer<'a> {
     /// Whether only spaces and tabs (and, with `list`, a YAML `- `) come between the start
     /// of the line and `j`.
     fn line_start_before(&self, j: usize, list: bool) -> bool {
-        let start = self.b[..j]
+        // Backwards, stopping at the first other byte: a long line costs nothing.
+        self.b[..j]
             .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        self.b[start..j]
-            .iter()
-            .all(|&b| b == b' ' || b == b'\t' || (list && b == b'-'))
+            .rev()
+            .find(|&&b| !(b == b' ' || b == b'\t' || (list && b == b'-')))
+            .is_none_or(|&b| b == b'\n')
     }
 
     fn whitespace(&mut self) {
