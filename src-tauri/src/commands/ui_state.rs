@@ -13,8 +13,9 @@ pub fn get_ui_state(state: State<'_, AppState>) -> Map<String, Value> {
     state.ui_state.get()
 }
 
+/// Async, so the write (fsynced) happens off the window's thread.
 #[tauri::command]
-pub fn set_ui_state(state: State<'_, AppState>, key: String, value: Value) -> IpcResult<()> {
+pub async fn set_ui_state(state: State<'_, AppState>, key: String, value: Value) -> IpcResult<()> {
     if state.ui_state.set(&key, value) {
         Ok(())
     } else {
