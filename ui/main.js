@@ -271,11 +271,15 @@ async function askFor(id, { render = null, regenerate = null, question = null } 
   };
   if (!question) begin(id);
   let shown = false;
-  const show = () => {
-    if (shown || saved == null) return;
+  // With the outcome already here (a fast answer, a failure), the question is shown with
+  // the outcome's newer summary and without the waiting state in between: the sidebar
+  // row and the tail change once. True when `render` showed the question just now.
+  const show = (outcome = null) => {
+    if (shown || saved == null) return false;
     shown = true;
-    render?.(saved);
-    statusChanged(id);
+    render?.(outcome?.conversation ? { ...saved, conversation: outcome.conversation } : saved);
+    if (!outcome) statusChanged(id);
+    return render != null;
   };
   const finish = (failure) => {
     show();
@@ -289,17 +293,18 @@ async function askFor(id, { render = null, regenerate = null, question = null } 
       saved = event;
       begin(event.conversation.id);
       question.saved(event);
-      setTimeout(show, HOLD_MS);
+      setTimeout(() => show(), HOLD_MS);
       return;
     }
     // A question's own progress waits for it to be shown; an outcome shows it first.
-    if (!question || (event.type !== 'started' && event.type !== 'progress')) show();
+    const outcome = event.type === 'done' || event.type === 'failed' || event.type === 'cancelled';
+    const showing = (!question || outcome) && show(outcome ? event : null);
     switch (event.type) {
       case 'done':
         // A regenerated answer replaces what followed the old one: the path is new.
         if (state.currentId === id && regenerate != null) conversation.reload();
         else if (state.currentId === id) conversation.append(event.message);
-        sidebar.upsert(event.conversation);
+        if (!showing) sidebar.upsert(event.conversation);
         finish(null);
         break;
       case 'progress': {
@@ -323,7 +328,7 @@ async function askFor(id, { render = null, regenerate = null, question = null } 
   const asking = question
     ? api.sendMessage(id, question.text, question.image, onEvent, resend)
     : api.ask(id, onEvent, resend, regenerate);
-  if (!question) requestAnimationFrame(show);
+  if (!question) requestAnimationFrame(() => show());
   try {
     await asking;
   } catch (e) {
