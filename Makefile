@@ -64,8 +64,12 @@ bench-history: test-deps
 ## image sent, the time the app adds per question; the issue's targets, PASS or MISS;
 ## results in bench/results/. Options for the driver: BENCH_ARGS="--runs 10" and so on
 ## (bench/README.md).
-bench: test-deps
-	$(CARGO) build --locked --release -p dynaspark-desktop -p fake-dynaspark -p history-gen -p empty-window
+## The app and the empty window are built by tauri-cli as it makes their .debs: the
+## binaries measured are the ones the packages install.
+bench: test-deps $(TAURI)
+	$(CARGO) build --locked --release -p fake-dynaspark -p history-gen
+	cd src-tauri && $(TAURI) build --bundles deb
+	cd bench/empty-window && $(TAURI) build --bundles deb --config '{"bundle":{"active":true}}'
 	$(XVFB) $(PYTHON) bench/footprint_bench.py $(BENCH_ARGS)
 
 $(TAURI):

@@ -2,7 +2,8 @@
 (bench/empty-window), both release builds of the same profile, in real windows under
 Xvfb. Prints, side by side and each the median of --runs runs:
 
-1. binary size (and the .deb's, once `make bundle` has made one);
+1. binary size, and the size of each one's .deb (`make bench` builds both packages
+   with tauri-cli, which also builds the binaries measured here);
 2. start: process spawn -> window mapped and -> first content painted (the binary
    started directly, watched from outside: X events, then the window's pixels); and,
    started through tauri-driver, spawn -> first-contentful-paint and (app) -> UI ready,
@@ -18,9 +19,9 @@ Then the issue's targets, PASS or MISS, and writes the table and the raw numbers
 bench/results/footprint-<date>.txt and .json. bench/README.md says exactly what each
 figure measures.
 
-Builds nothing: `make bench` builds the release binaries first (app, empty window,
-fake-dynaspark, history-gen) and this script finds them in $CARGO_TARGET_DIR/release
-(or target/release). Other builds of the app (another opt-level, say) can be measured
+Builds nothing: `make bench` builds the release binaries and the two .debs first (app,
+empty window, fake-dynaspark, history-gen) and this script finds them in
+$CARGO_TARGET_DIR/release (or target/release; the .debs in release/bundle/deb). Other builds of the app (another opt-level, say) can be measured
 beside it for size, start and idle memory with --extra-app LABEL=PATH. Standard
 library only; needs xdotool, xclip, curl, tauri-driver and the system Python's
 python3-gi (scripts/deps.sh --test)."""
@@ -434,12 +435,22 @@ class Bench:
 
     def measure_sizes(self):
         sizes = {label: os.path.getsize(path) for label, path, _ in self.bins}
-        debs = sorted(glob.glob(os.path.join(self.args.target_dir, "release", "bundle", "deb", "*.deb")),
-                      key=os.path.getmtime)
         self.r["sizes"] = sizes
-        self.r["deb"] = {"path": debs[-1], "bytes": os.path.getsize(debs[-1])} if debs else None
+        self.r["debs"] = debs = {}
+        deb_dir = os.path.join(self.args.target_dir, "release", "bundle", "deb")
+        for label, path, title in self.bins[:2]:
+            # tauri-cli names a package after the product: "<productName>_<version>_<arch>.deb".
+            found = sorted(glob.glob(os.path.join(glob.escape(deb_dir), glob.escape(title) + "_*.deb")),
+                           key=os.path.getmtime)
+            if found:
+                # Made before the binary was last built: not the package of what is measured.
+                stale = os.path.getmtime(found[-1]) < os.path.getmtime(path)
+                debs[label] = {"path": found[-1], "bytes": os.path.getsize(found[-1]), "stale": stale}
         for label, size in sizes.items():
-            self.say(f"size {label}: {size:,} bytes")
+            deb = debs.get(label)
+            self.say(f"size {label}: {size:,} bytes" + (f"; .deb {deb['bytes']:,} bytes"
+                                                        f"{' (older than the binary)' if deb['stale'] else ''}"
+                                                        if deb else ""))
 
     # -- 2. starts ----------------------------------------------------------------------
 
@@ -794,9 +805,14 @@ def rows(r, bins):
         row("1. binary size (MB)", [f"{sizes[x] / MB:.2f}" for x in labels], "app ≤ empty + 6 MB",
             None if e is None or a is None else a <= e + 6 * MB)
         row("   binary size (bytes)", [sizes[x] for x in labels], show_verdict=False)
-        deb = r.get("deb")
-        row("   .deb size (MB)", ["—", f"{deb['bytes'] / MB:.2f}" if deb else "n/a until make bundle"] + ["—"] * len(extra),
-            show_verdict=False)
+        debs = r.get("debs") or {}
+
+        def deb(label):
+            d = debs.get(label)
+            if not d:
+                return "none (make bench builds it)"
+            return f"{d['bytes'] / MB:.2f}" + (" (older than the binary)" if d["stale"] else "")
+        row("   .deb size (MB)", [deb("empty"), deb("app")] + ["—"] * len(extra), show_verdict=False)
     d, v = r.get("direct") or {}, r.get("driven") or {}
     n = r.get("runs")
     if d or v:

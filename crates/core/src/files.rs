@@ -124,6 +124,35 @@ pub(crate) fn move_aside(path: &Path) -> Result<PathBuf> {
     Ok(target)
 }
 
+/// A small JSON file of ours that may be lost without harm (the window's place, the UI
+/// state): `None` when there is none, it cannot be read, or it is not what `accept` wants.
+/// A file read but not accepted (damaged, of the wrong shape) is moved aside, never
+/// overwritten unread; one that cannot be read at all is left where it is.
+pub(crate) fn read_json_or_move_aside<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+    accept: impl FnOnce(&T) -> bool,
+) -> Option<T> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            tracing::warn!(what, path = %path.display(), error = %e, "file unreadable");
+            return None;
+        }
+    };
+    let problem = match serde_json::from_slice::<T>(&bytes) {
+        Ok(value) if accept(&value) => return Some(value),
+        Ok(_) => "values out of range".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    tracing::warn!(what, path = %path.display(), problem, "file damaged");
+    if let Err(e) = move_aside(path) {
+        tracing::warn!(what, error = %e, "a damaged file could not be moved aside");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +255,35 @@ mod tests {
         assert_eq!(std::fs::read(first).unwrap(), b"a");
         assert_eq!(std::fs::read(second).unwrap(), b"b");
         assert!(!p.exists());
+    }
+
+    #[test]
+    fn a_small_json_file_is_read_or_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("small.json");
+        let read = |accept: bool| read_json_or_move_aside::<Vec<u8>>(&p, "test", |_| accept);
+        let files = || std::fs::read_dir(dir.path()).unwrap().count();
+        // None there: nothing, and nothing made.
+        assert_eq!(read(true), None);
+        assert_eq!(files(), 0);
+        std::fs::write(&p, b"[1, 2]").unwrap();
+        assert_eq!(read(true), Some(vec![1, 2]));
+        assert!(p.exists());
+        // Read but refused, or not JSON of that shape: moved aside, kept whole.
+        for (bytes, accept) in [
+            (&b"[1, 2]"[..], false),
+            (b"{\"a\": 1}", true),
+            (b"[1,", true),
+        ] {
+            std::fs::write(&p, bytes).unwrap();
+            let before = files();
+            assert_eq!(read(accept), None);
+            assert!(!p.exists());
+            assert_eq!(files(), before, "the damaged file is kept beside");
+        }
+        // Not readable at all (a folder where the file goes): left where it is.
+        std::fs::create_dir(&p).unwrap();
+        assert_eq!(read(true), None);
+        assert!(p.is_dir());
     }
 }

@@ -30,23 +30,10 @@ impl UiState {
     /// aside then, never overwritten unread). Keys not known, or with a value of the
     /// wrong type, are left out.
     pub fn open(path: PathBuf) -> Self {
-        let values = match std::fs::read(&path) {
-            Ok(bytes) => match serde_json::from_slice::<Map<String, Value>>(&bytes) {
-                Ok(values) => known(values),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "UI state unreadable");
-                    if let Err(e) = files::move_aside(&path) {
-                        tracing::warn!(error = %e, "the UI state could not be moved aside");
-                    }
-                    Map::new()
-                }
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "UI state unreadable");
-                Map::new()
-            }
-        };
+        let values =
+            files::read_json_or_move_aside(&path, "UI state", |_: &Map<String, Value>| true)
+                .map(known)
+                .unwrap_or_default();
         UiState {
             path,
             values: Mutex::new(values),

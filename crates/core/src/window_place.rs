@@ -52,23 +52,7 @@ impl WindowPlace {
     /// The place saved at `path`. `None` when there is none, or when the file could not
     /// be read (it is moved aside then, never overwritten unread).
     pub fn load(path: &Path) -> Option<Self> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "window place unreadable");
-                return None;
-            }
-        };
-        match serde_json::from_slice::<Self>(&bytes) {
-            Ok(place) if place.is_sane() => Some(place),
-            _ => {
-                if let Err(e) = files::move_aside(path) {
-                    tracing::warn!(error = %e, "a damaged window place could not be moved aside");
-                }
-                None
-            }
-        }
+        files::read_json_or_move_aside(path, "window place", Self::is_sane)
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
