@@ -65,7 +65,7 @@ bench-history: test-deps
 ## results in bench/results/. Options for the driver: BENCH_ARGS="--runs 10" and so on
 ## (bench/README.md).
 ## The app and the empty window are built by tauri-cli as it makes their .debs: the
-## binaries measured are the ones the packages install.
+## binaries measured are the builds the packages install.
 bench: test-deps $(TAURI)
 	$(CARGO) build --locked --release -p fake-dynaspark -p history-gen
 	cd src-tauri && $(TAURI) build --bundles deb

@@ -215,6 +215,19 @@ def ipc_breakdown(asks):
             for cmd, v in out.items()}
 
 
+def packaged_size(deb, name):
+    """The size of usr/bin/`name` in the .deb `deb` (dpkg-deb's listing), or None."""
+    try:
+        listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[-1].lstrip("./") == f"usr/bin/{name}":
+            return int(fields[2])
+    return None
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -443,8 +456,12 @@ class Bench:
             found = sorted(glob.glob(os.path.join(glob.escape(deb_dir), glob.escape(title) + "_*.deb")),
                            key=os.path.getmtime)
             if found:
-                # Made before the binary was last built: not the package of what is measured.
-                stale = os.path.getmtime(found[-1]) < os.path.getmtime(path)
+                packaged = packaged_size(found[-1], os.path.basename(path))
+                # Not the package of what is measured: the binary was built again since.
+                # (tauri-cli writes the bundle type into the packaged copy, so the two
+                # differ in a few bytes, never in size.)
+                stale = (packaged != os.path.getsize(path) if packaged is not None
+                         else os.path.getmtime(found[-1]) < os.path.getmtime(path) - 5)
                 debs[label] = {"path": found[-1], "bytes": os.path.getsize(found[-1]), "stale": stale}
         for label, size in sizes.items():
             deb = debs.get(label)
