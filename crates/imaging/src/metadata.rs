@@ -283,6 +283,12 @@ mod tests {
         s
     }
 
+    /// `walked` strips its file to `want`, and `want` is clean: nothing left to strip.
+    fn assert_strips_to(kind: ImageType, walked: Walk, want: &[u8]) {
+        assert_eq!(walked.stripped.as_deref(), Some(want));
+        assert!(walk(kind, want, true).unwrap().stripped.is_none());
+    }
+
     #[test]
     fn jpeg_loses_exif_xmp_comments_and_trailers_but_keeps_what_draws_it() {
         let jfif = segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
@@ -323,13 +329,8 @@ mod tests {
             &[0xFF, 0xD9],
         ]
         .concat();
-        assert_eq!(walked.stripped.unwrap(), want);
         assert_eq!(walked.frames, 1);
-        // Already clean: nothing to do.
-        assert!(walk(ImageType::Jpeg, &want, true)
-            .unwrap()
-            .stripped
-            .is_none());
+        assert_strips_to(ImageType::Jpeg, walked, &want);
         // Cut inside a segment header: not guessed at.
         assert!(walk(ImageType::Jpeg, &file[..2 + jfif.len() + 3], true).is_err());
     }
@@ -363,11 +364,7 @@ mod tests {
         let walked = walk(ImageType::Png, &file, true).unwrap();
         assert_eq!(walked.frames, 3);
         let want = [&b"\x89PNG\r\n\x1a\n"[..], &ihdr, &actl, &idat, &iend].concat();
-        assert_eq!(walked.stripped.unwrap(), want);
-        assert!(walk(ImageType::Png, &want, true)
-            .unwrap()
-            .stripped
-            .is_none());
+        assert_strips_to(ImageType::Png, walked, &want);
     }
 
     #[test]
@@ -400,12 +397,8 @@ mod tests {
         ]);
         let walked = walk(ImageType::Webp, &file, true).unwrap();
         let want = riff(&[vp8x(0x10), image]);
-        assert_eq!(walked.stripped.unwrap(), want);
         assert_eq!(walked.frames, 1);
-        assert!(walk(ImageType::Webp, &want, true)
-            .unwrap()
-            .stripped
-            .is_none());
+        assert_strips_to(ImageType::Webp, walked, &want);
     }
 
     #[test]
