@@ -9,7 +9,7 @@ XVFB = xvfb-run -a -s "-screen 0 1600x900x24"
 TAURI_CLI_VERSION = 2.12.5
 TAURI = $(CURDIR)/target/tools-node/node_modules/.bin/tauri
 
-.PHONY: run test deps test-deps lint unit e2e fake screenshots bench-history bench icons bundle test-bundle
+.PHONY: run test deps test-deps lint unit e2e fake screenshots bench-history bench bench-paint icons bundle test-bundle
 
 run: deps
 	$(CARGO) run -p dynaspark-desktop
@@ -58,6 +58,12 @@ screenshots: test-deps
 bench-history: test-deps
 	$(CARGO) build --locked --release -p dynaspark-desktop -p fake-dynaspark -p history-gen
 	$(XVFB) $(PYTHON) bench/history_bench.py $(BENCH_ARGS)
+
+## What drawing the window costs: CPU per full repaint of the app, and how much of it
+## each part and style takes (bench/paint_bench.py; BENCH_ARGS="--variants app,no-shadows").
+bench-paint: test-deps
+	$(CARGO) build --locked --release -p dynaspark-desktop -p fake-dynaspark
+	$(XVFB) $(PYTHON) bench/paint_bench.py $(BENCH_ARGS)
 
 ## The footprint benchmark: the app beside an empty Tauri 2 window (bench/empty-window),
 ## both built here with the same release profile: binary size, start, memory, a 10 MB

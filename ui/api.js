@@ -91,7 +91,7 @@ export const editQuestion = (messageId, text) => invoke('edit_question', { messa
 
 /** Asks for the answer to the last question (or, with `regenerate`, a new version of
  *  that answer, asked with what came before it). `onEvent` gets
- *  { type: 'started', requestId, ... } | { type: 'progress', progress } |
+ *  { type: 'progress', progress } |
  *  { type: 'done', message, conversation } | { type: 'failed', error } | { type: 'cancelled' }.
  *  A failed question's error has `requestId` (also in its log lines and its `details`).
  *  Rejects with code 'busy' while the conversation waits for another answer. */

@@ -49,15 +49,22 @@ export const ICONS = {
   right: 'M9 6l6 6-6 6',
 };
 
+const iconTemplates = new Map();
+
+/** A copy of icon `name` (built once, then cloned: rows and messages take several). */
 export function icon(name) {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('aria-hidden', 'true');
-  const p = document.createElementNS(ns, 'path');
-  p.setAttribute('d', ICONS[name]);
-  svg.append(p);
-  return svg;
+  let svg = iconTemplates.get(name);
+  if (!svg) {
+    const ns = 'http://www.w3.org/2000/svg';
+    svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    const p = document.createElementNS(ns, 'path');
+    p.setAttribute('d', ICONS[name]);
+    svg.append(p);
+    iconTemplates.set(name, svg);
+  }
+  return svg.cloneNode(true);
 }
 
 /** An icon-only button whose label is its tooltip and accessible name. */

@@ -220,9 +220,11 @@ async function send() {
   const render = ({ conversation: summary, message }) => {
     composer.clearDraft();
     composer.showComposerError(null);
+    const current = shown && state.currentId === summary.id;
+    // Made the open one first: a new conversation's row is then filled once, as such.
+    if (current) setCurrent(summary.id);
     sidebar.upsert(summary, from == null);
-    if (shown && state.currentId === summary.id) {
-      setCurrent(summary.id);
+    if (current) {
       // Only a question's own picture changes what the next one sends again.
       if (image) refreshContextImage();
       conversation.append(message);

@@ -17,15 +17,6 @@ pub enum ChatEvent {
         conversation: dynaspark_core::ConversationSummary,
         message: dynaspark_core::Message,
     },
-    /// The request left; `host` is where it went, for the pending bubble. `request_id`
-    /// is in the question's log lines.
-    Started {
-        conversation_id: i64,
-        request_id: String,
-        model: String,
-        host: String,
-        with_image: bool,
-    },
     /// Where the request is: uploading (bytes), waiting for the server, or waiting to
     /// try again after a failure the client retries.
     Progress { progress: dynaspark::Progress },
@@ -49,27 +40,6 @@ mod tests {
 
     fn json_of(event: ChatEvent) -> serde_json::Value {
         serde_json::to_value(event).unwrap()
-    }
-
-    #[test]
-    fn started() {
-        assert_eq!(
-            json_of(ChatEvent::Started {
-                conversation_id: 3,
-                request_id: "0badc0de".into(),
-                model: "gemini-1.5-flash".into(),
-                host: "dynaspark.onrender.com".into(),
-                with_image: true,
-            }),
-            json!({
-                "type": "started",
-                "conversationId": 3,
-                "requestId": "0badc0de",
-                "model": "gemini-1.5-flash",
-                "host": "dynaspark.onrender.com",
-                "withImage": true
-            })
-        );
     }
 
     #[test]

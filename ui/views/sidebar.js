@@ -4,7 +4,7 @@
 // (open, pin, rename, delete) are reported to main.js, which talks to the backend.
 
 import { h, $, iconButton, editInline } from '../dom.js';
-import { t, dateFormat, locale } from '../i18n.js';
+import { t, dateFormat } from '../i18n.js';
 import { listConversations } from '../api.js';
 import { VList } from './vlist.js';
 
@@ -12,6 +12,7 @@ const PAGE = 200;
 const ITEM_H = 54;
 const LABEL_H = 34;
 const DAY = 24 * 60 * 60 * 1000;
+const GROUP_LABELS = { pinned: 'sidebar.pinned', today: 'sidebar.today', yesterday: 'sidebar.yesterday', week: 'sidebar.previous7' };
 
 /** Same order as the backend: pinned first, then most recently active, then id. */
 const compare = (a, b) => (Number(b.pinned) - Number(a.pinned)) || (b.updatedAt - a.updatedAt) || (b.id - a.id);
@@ -104,6 +105,7 @@ export function remove(id) {
 }
 
 export function setActive(id) {
+  if (id === activeId) return;
   const previous = activeId;
   activeId = id;
   vlist.refresh(previous);
@@ -111,6 +113,7 @@ export function setActive(id) {
 }
 
 export function setPending(id, on) {
+  if (pendingIds.has(id) === on) return;
   if (on) pendingIds.add(id);
   else pendingIds.delete(id);
   vlist.refresh(id);
@@ -119,6 +122,7 @@ export function setPending(id, on) {
 /** Fills every row again after the interface language changed (group labels, times,
  *  message counts); the data-i18n pass has already relabelled the row buttons. */
 export function relabel() {
+  itemTemplate = null;
   itemRows = new Map();
   rebuild();
 }
@@ -132,23 +136,29 @@ export function revealActive() {
 function rebuild() {
   const today = new Date();
   const startOfToday = new Date(today.getFullYear(), today.getMonth(), today.getDate()).getTime();
+  // A row's group key; the label is looked up only where a group starts.
   const group = (c) => {
-    if (c.pinned) return ['pinned', t('sidebar.pinned')];
-    if (c.updatedAt >= startOfToday) return ['today', t('sidebar.today')];
-    if (c.updatedAt >= startOfToday - DAY) return ['yesterday', t('sidebar.yesterday')];
-    if (c.updatedAt >= startOfToday - 7 * DAY) return ['week', t('sidebar.previous7')];
+    if (c.pinned) return 'pinned';
+    if (c.updatedAt >= startOfToday) return 'today';
+    if (c.updatedAt >= startOfToday - DAY) return 'yesterday';
+    if (c.updatedAt >= startOfToday - 7 * DAY) return 'week';
     const d = new Date(c.updatedAt);
-    return [`${d.getFullYear()}-${d.getMonth()}`, null, d];
+    return `${d.getFullYear()}-${d.getMonth()}`;
+  };
+  const labelOf = (key) => {
+    if (GROUP_LABELS[key]) return t(GROUP_LABELS[key]);
+    const [year, month] = key.split('-');
+    return dateFormat({ month: 'long', year: 'numeric' }).format(new Date(Number(year), Number(month)));
   };
   const rows = [];
   const nextRows = new Map();
   const labels = new Map(vlist.rows.filter((r) => !r.summary).map((r) => [r.key, r]));
   let last = null;
   for (const c of items) {
-    const [key, label, date] = group(c);
+    const key = group(c);
     if (key !== last) {
       const labelKey = `group:${key}`;
-      const text = label ?? dateFormat({ month: 'long', year: 'numeric' }).format(date);
+      const text = labelOf(key);
       const oldLabel = labels.get(labelKey);
       rows.push(oldLabel && oldLabel.label === text ? oldLabel : { key: labelKey, label: text });
       last = key;
@@ -166,12 +176,17 @@ function rebuild() {
 function when(ts) {
   const d = new Date(ts);
   const sameDay = new Date().toDateString() === d.toDateString();
-  return sameDay
-    ? d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' })
-    : d.toLocaleDateString(locale(), { day: 'numeric', month: 'short' });
+  return dateFormat(sameDay ? { hour: '2-digit', minute: '2-digit' } : { day: 'numeric', month: 'short' }).format(d);
 }
 
+let itemTemplate = null; // a row's nodes, built once per language and cloned
+
 function itemNode() {
+  itemTemplate ??= buildItem();
+  return itemTemplate.cloneNode(true);
+}
+
+function buildItem() {
   return h('div', { class: 'conversation-item', testid: 'conversation-item', role: 'button', tabindex: '0' },
     h('div', { class: 'item-main' },
       h('span', { class: 'item-title', testid: 'conversation-title-text' }),

@@ -7,7 +7,9 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 /// Reported by [`crate::Client::ask_with`], in this order for each attempt:
-/// `uploading`… `waiting`, then `retrying` before the next attempt.
+/// `uploading`… `waiting`, then `retrying` before the next attempt. A body the connection
+/// takes in one piece (a text question, a small picture) is not reported: on a first
+/// attempt nothing at all comes before the answer, after a `retrying` only `waiting`.
 ///
 /// JSON: `{"type":"uploading","sent":65536,"total":4194304}`,
 /// `{"type":"waiting","attempt":1}`,
@@ -34,7 +36,10 @@ const MIN_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Turns the running count of bytes sent for one attempt into events: the first and
 /// the last always, in between at most one per 1% of the body and per 50 ms; then
-/// `waiting` once the body is all sent.
+/// `waiting` once the body is all sent. A body the connection took in one piece has no
+/// upload worth showing, and its `waiting` tells the page something only after a
+/// `retrying` (a first attempt's pending answer already reads as waiting): a fast text
+/// question costs the page no events but its answer.
 pub(crate) struct UploadReporter<'a> {
     on_progress: &'a (dyn Fn(Progress) + Send + Sync),
     total: u64,
@@ -64,7 +69,7 @@ impl<'a> UploadReporter<'a> {
         }
         let now = Instant::now();
         let due = match self.last {
-            None => true,
+            None => sent < self.total,
             Some((last, _)) if sent == self.total => last != sent,
             Some((last, at)) => {
                 sent.saturating_sub(last) >= (self.total / 100).max(1)
@@ -80,9 +85,11 @@ impl<'a> UploadReporter<'a> {
         }
         if sent >= self.total {
             self.finished = true;
-            (self.on_progress)(Progress::Waiting {
-                attempt: self.attempt,
-            });
+            if self.last.is_some() || self.attempt > 1 {
+                (self.on_progress)(Progress::Waiting {
+                    attempt: self.attempt,
+                });
+            }
         }
     }
 
@@ -158,6 +165,21 @@ mod tests {
                 Progress::Waiting { attempt: 3 },
             ]
         );
+    }
+
+    #[test]
+    fn a_body_sent_in_one_piece_is_only_waited_for_after_a_retry() {
+        let one_piece = |attempt| {
+            let events = Mutex::new(Vec::new());
+            let push = |p: Progress| events.lock().unwrap().push(p);
+            let mut r = UploadReporter::new(&push, 100, attempt);
+            r.sent(100);
+            r.sent(100);
+            assert!(r.finished());
+            events.into_inner().unwrap()
+        };
+        assert_eq!(one_piece(1), []);
+        assert_eq!(one_piece(2), [Progress::Waiting { attempt: 2 }]);
     }
 
     #[test]

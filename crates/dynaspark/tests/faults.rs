@@ -111,14 +111,13 @@ fn outline(events: &[Progress]) -> Vec<String> {
     out
 }
 
-/// `upload, waiting N` for each attempt, joined by `retry N+1 reason`.
+/// `retry N reason, waiting N` for each attempt after the first. The text question's
+/// body leaves in one piece: no upload is reported, and the first attempt's wait goes
+/// without saying.
 fn attempts_outline(attempts: u32, reason: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for a in 1..=attempts {
-        if a > 1 {
-            out.push(format!("retry {a} {reason}"));
-        }
-        out.push("upload".into());
+    for a in 2..=attempts {
+        out.push(format!("retry {a} {reason}"));
         out.push(format!("waiting {a}"));
     }
     out

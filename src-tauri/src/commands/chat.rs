@@ -314,18 +314,6 @@ async fn answer(
         }
         None => None,
     };
-    send(ChatEvent::Started {
-        conversation_id,
-        request_id: question.request_id().to_owned(),
-        model: settings.model.clone(),
-        host: client
-            .config()
-            .endpoint
-            .host_str()
-            .unwrap_or_default()
-            .to_owned(),
-        with_image: image.is_some(),
-    });
     let request = Request {
         prompt,
         model: settings.model.clone(),
@@ -694,14 +682,9 @@ mod tests {
             let state = app.state();
             let running = scope
                 .spawn(move || tauri::async_runtime::block_on(ask(state, id, first, None, None)));
-            wait_for("the first question to start", || {
-                kinds(&first_events).contains(&"started".to_owned())
+            wait_for("the first question to reach the server", || {
+                server.requests().len() == 1
             });
-            let request_id = first_events.lock().unwrap()[0]["requestId"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            assert_eq!(request_id.len(), 8);
             // The page asks again, as a second click or a script would.
             assert_eq!(
                 app.invoke(
@@ -754,13 +737,8 @@ mod tests {
             None,
         ))
         .unwrap();
-        let kinds = kinds(&events);
-        assert_eq!(kinds[..2], ["saved", "started"]);
-        assert_eq!(kinds.last().unwrap(), "done");
-        assert!(
-            kinds[2..kinds.len() - 1].iter().all(|k| k == "progress"),
-            "{kinds:?}"
-        );
+        // A text question's body leaves in one piece: no progress worth reporting.
+        assert_eq!(kinds(&events), ["saved", "done"]);
         let events = events.lock().unwrap();
         let (saved, done) = (&events[0], events.last().unwrap());
         let id = saved["conversation"]["id"].as_i64().unwrap();
@@ -784,8 +762,8 @@ mod tests {
             let state = app.state();
             let old_run = scope
                 .spawn(move || tauri::async_runtime::block_on(ask(state, id, old, None, None)));
-            wait_for("the old question to start", || {
-                !kinds(&old_events).is_empty()
+            wait_for("the old question to reach the server", || {
+                server.requests().len() == 1
             });
             assert_eq!(
                 app.invoke("cancel", json!({"conversationId": id})),
@@ -794,8 +772,8 @@ mod tests {
             let state = app.state();
             let new_run = scope
                 .spawn(move || tauri::async_runtime::block_on(ask(state, id, new, None, None)));
-            wait_for("the new question to start", || {
-                !kinds(&new_events).is_empty()
+            wait_for("the new question to reach the server", || {
+                server.requests().len() == 2
             });
             old_run.join().unwrap().unwrap();
             // The old question ended after the new one began: the new one is still
@@ -924,21 +902,26 @@ mod tests {
     fn a_failed_question_names_its_request_id() {
         let (_server, app) = served(Behaviour::InvalidJson);
         let id = question(&app, "Broken?");
-        let (channel, events) = channel();
-        tauri::async_runtime::block_on(ask(app.state(), id, channel, None, None)).unwrap();
-        let events = events.lock().unwrap();
-        let started = &events[0];
-        let failed = events.last().unwrap();
-        assert_eq!(failed["type"], json!("failed"));
-        let request_id = started["requestId"].as_str().unwrap();
-        assert_eq!(failed["error"]["requestId"], json!(request_id));
-        assert!(
-            failed["error"]["details"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("Request id: {request_id}")),
-            "{failed}"
-        );
+        let failure = || {
+            let (channel, events) = channel();
+            tauri::async_runtime::block_on(ask(app.state(), id, channel, None, None)).unwrap();
+            let failed = events.lock().unwrap().last().unwrap().clone();
+            assert_eq!(failed["type"], json!("failed"));
+            let request_id = failed["error"]["requestId"].as_str().unwrap().to_owned();
+            assert!(
+                request_id.len() == 8 && request_id.chars().all(|c| c.is_ascii_hexdigit()),
+                "{request_id}"
+            );
+            assert!(
+                failed["error"]["details"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("Request id: {request_id}")),
+                "{failed}"
+            );
+            request_id
+        };
+        assert_ne!(failure(), failure(), "each request has its own id");
     }
 
     #[test]
