@@ -81,10 +81,7 @@ impl From<dynaspark_core::Error> for IpcError {
             // The person's file was refused (its type, its size, its pixels): an answer to
             // give, not a failure of the app. Each has its own code for the UI.
             e @ (dynaspark_core::Error::ImageTooLarge { .. }
-            | dynaspark_core::Error::ImageUnsupported { .. }
-            | dynaspark_core::Error::ImageDamaged { .. }
-            | dynaspark_core::Error::ImageTooBigToOpen { .. }
-            | dynaspark_core::Error::ImageCannotShrink { .. }) => {
+            | dynaspark_core::Error::ImageRefused(_)) => {
                 tracing::info!(code = e.code(), error = %e, "image refused");
                 Self::new(e.code(), e.to_string())
             }
@@ -106,6 +103,7 @@ impl From<tauri::Error> for IpcError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dynaspark_core::ImageRefusal;
     use serde_json::json;
 
     #[test]
@@ -161,10 +159,10 @@ mod tests {
 
     #[test]
     fn refused_images_keep_their_own_code_and_words() {
-        let e = dynaspark_core::Error::ImageUnsupported {
+        let e = dynaspark_core::Error::ImageRefused(ImageRefusal::Unsupported {
             name: "IMG_4242.HEIC".into(),
             what: "a HEIC image".into(),
-        };
+        });
         assert_eq!(
             serde_json::to_value(IpcError::from(e)).unwrap(),
             json!({
@@ -177,24 +175,24 @@ mod tests {
         let name = || "cat.png".to_owned();
         for (e, code) in [
             (
-                dynaspark_core::Error::ImageDamaged {
+                dynaspark_core::Error::ImageRefused(ImageRefusal::Damaged {
                     name: name(),
                     why: why(),
-                },
+                }),
                 "image_damaged",
             ),
             (
-                dynaspark_core::Error::ImageTooBigToOpen {
+                dynaspark_core::Error::ImageRefused(ImageRefusal::TooBigToOpen {
                     name: name(),
                     why: why(),
-                },
+                }),
                 "image_too_big_to_open",
             ),
             (
-                dynaspark_core::Error::ImageCannotShrink {
+                dynaspark_core::Error::ImageRefused(ImageRefusal::CannotShrink {
                     name: name(),
                     why: why(),
-                },
+                }),
                 "image_cannot_shrink",
             ),
         ] {

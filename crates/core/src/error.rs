@@ -28,24 +28,11 @@ pub enum Error {
         limit_mib: u64,
     },
 
-    // Refusals of a file given as an image, each with its own code; all read
-    // "<name>, <why>, is not a supported image. Dynaspark accepts …".
-    /// A real image in a format the service does not take; `what` names it ("a HEIC image").
-    #[error("{name}, {what}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
-    ImageUnsupported { name: String, what: String },
-
-    /// A file of an accepted type that does not decode: damaged, cut short, without pixels.
-    #[error("{name}, {why}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
-    ImageDamaged { name: String, why: String },
-
-    /// More pixels than can be decoded safely (a decompression bomb), mostly judged from
-    /// the header before decoding.
-    #[error("{name}, {why}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
-    ImageTooBigToOpen { name: String, why: String },
-
-    /// Over the size limits even scaled down, or an animation that cannot be scaled here.
-    #[error("{name}, {why}, is not a supported image. Dynaspark accepts {SUPPORTED_FORMATS}.")]
-    ImageCannotShrink { name: String, why: String },
+    /// An image refused for what it is (its format, damage, pixels, size even scaled
+    /// down), each kind with its own code: "<name>, <why>, is not a supported image.
+    /// Dynaspark accepts …".
+    #[error("{0} Dynaspark accepts {SUPPORTED_FORMATS}.")]
+    ImageRefused(dynaspark_imaging::Refusal),
 
     /// The system's SQLite (Linux, macOS) is older than the history needs.
     #[error("This system's SQLite is version {found}; Dynaspark Desktop needs {needed} or later, with full-text search (FTS5). Update the system's SQLite library (libsqlite3).")]
@@ -101,13 +88,9 @@ pub enum Error {
 
 impl From<dynaspark_imaging::Error> for Error {
     fn from(e: dynaspark_imaging::Error) -> Self {
-        use dynaspark_imaging::Error as E;
         match e {
-            E::NotAnImage(e) => Error::Image(e),
-            E::Unsupported { name, what } => Error::ImageUnsupported { name, what },
-            E::Damaged { name, why } => Error::ImageDamaged { name, why },
-            E::TooBigToOpen { name, why } => Error::ImageTooBigToOpen { name, why },
-            E::CannotShrink { name, why } => Error::ImageCannotShrink { name, why },
+            dynaspark_imaging::Error::NotAnImage(e) => Error::Image(e),
+            dynaspark_imaging::Error::Refused(refusal) => Error::ImageRefused(refusal),
         }
     }
 }
@@ -119,10 +102,7 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Image(e) => e.code().as_str(),
             Error::ImageTooLarge { .. } => "image_too_large",
-            Error::ImageUnsupported { .. } => "image_unsupported",
-            Error::ImageDamaged { .. } => "image_damaged",
-            Error::ImageTooBigToOpen { .. } => "image_too_big_to_open",
-            Error::ImageCannotShrink { .. } => "image_cannot_shrink",
+            Error::ImageRefused(refusal) => refusal.code(),
             Error::NotFound { .. } => "not_found",
             Error::NoVersions { .. } => "no_versions",
             Error::SqliteTooOld { .. } => "sqlite_too_old",
@@ -152,10 +132,7 @@ impl Error {
                 size_mib,
                 limit_mib,
             },
-            Error::ImageUnsupported { what, .. } => Error::ImageUnsupported { name, what },
-            Error::ImageDamaged { why, .. } => Error::ImageDamaged { name, why },
-            Error::ImageTooBigToOpen { why, .. } => Error::ImageTooBigToOpen { name, why },
-            Error::ImageCannotShrink { why, .. } => Error::ImageCannotShrink { name, why },
+            Error::ImageRefused(refusal) => Error::ImageRefused(refusal.renamed(name)),
             other => other,
         }
     }

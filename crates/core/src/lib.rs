@@ -14,6 +14,7 @@ mod settings;
 mod ui_state;
 mod window_place;
 
+pub use dynaspark_imaging::Refusal as ImageRefusal;
 pub use error::{Error, Result};
 pub use exchange::{export, import, ExportFormat, ExportReport, ImportReport};
 pub use history::{

@@ -31,25 +31,57 @@ pub const MAX_DECODED_SIDE: u32 = 20_000;
 /// The most memory the pixels of one image may take once decoded.
 pub const MAX_DECODED_BYTES: u64 = 512 * 1024 * 1024;
 
-/// Why a file was refused; dynaspark-core turns each into its own error (with the same
-/// words and a code for the page).
+/// Why a file was refused: not an image at all (the client's own error, with its code),
+/// or an image this app cannot take ([`Refusal`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Not an image the service takes, and not one of another known image type.
     #[error(transparent)]
     NotAnImage(#[from] dynaspark::Error),
+    /// An image, refused for what it is.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// An image refused for what it is, each kind with its own code for the page.
+/// dynaspark-core keeps it as its error and says which formats are taken after it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
     /// A real image in a format the service does not take; `what` names it.
     #[error("{name}, {what}, is not a supported image.")]
     Unsupported { name: String, what: String },
     /// A file of an accepted type that does not decode: damaged, cut short, without pixels.
     #[error("{name}, {why}, is not a supported image.")]
     Damaged { name: String, why: String },
-    /// More pixels than can be decoded safely (a decompression bomb).
+    /// More pixels than can be decoded safely (a decompression bomb), mostly judged from
+    /// the header before decoding.
     #[error("{name}, {why}, is not a supported image.")]
     TooBigToOpen { name: String, why: String },
     /// Over the size limits even scaled down, or an animation that cannot be scaled here.
     #[error("{name}, {why}, is not a supported image.")]
     CannotShrink { name: String, why: String },
+}
+
+impl Refusal {
+    /// The stable code the page reads.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Unsupported { .. } => "image_unsupported",
+            Refusal::Damaged { .. } => "image_damaged",
+            Refusal::TooBigToOpen { .. } => "image_too_big_to_open",
+            Refusal::CannotShrink { .. } => "image_cannot_shrink",
+        }
+    }
+
+    /// The same refusal of the image shown as `name`.
+    pub fn renamed(self, name: String) -> Self {
+        match self {
+            Refusal::Unsupported { what, .. } => Refusal::Unsupported { name, what },
+            Refusal::Damaged { why, .. } => Refusal::Damaged { name, why },
+            Refusal::TooBigToOpen { why, .. } => Refusal::TooBigToOpen { name, why },
+            Refusal::CannotShrink { why, .. } => Refusal::CannotShrink { name, why },
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -211,7 +243,7 @@ pub fn prepare(name: &str, bytes: Vec<u8>, options: &ImageOptions) -> Result<Pre
 
     let prepared = if frames > 1 && too_big {
         if kind != ImageType::Gif {
-            return Err(Error::CannotShrink {
+            return Err(Refusal::CannotShrink {
                 name: name.to_owned(),
                 why: format!(
                     "an animated {} larger than {} pixels or {} (it cannot be made smaller here without losing the animation)",
@@ -219,7 +251,7 @@ pub fn prepare(name: &str, bytes: Vec<u8>, options: &ImageOptions) -> Result<Pre
                     options.max_side,
                     mib(options.max_bytes)
                 ),
-            });
+            }.into());
         }
         scale_animated_gif(name, &bytes, &options, has_metadata, report)?
     } else if frames == 1
@@ -295,10 +327,11 @@ pub fn prepare_pixels(
     let size = u64::from(width) * u64::from(height) * 4;
     check_pixels(&name, kind, width, height, size)?;
     let Some(buffer) = image::RgbaImage::from_raw(width, height, rgba) else {
-        return Err(Error::Damaged {
+        return Err(Refusal::Damaged {
             name,
             why: format!("pixels that do not fill {width} × {height}"),
-        });
+        }
+        .into());
     };
     let mut image = DynamicImage::ImageRgba8(buffer);
     if is_opaque(&image) {
@@ -394,12 +427,12 @@ fn scale_animated_gif(
     let (width, height, frames) = (report.width, report.height, report.frames);
     let pixels = u64::from(width) * u64::from(height) * u64::from(frames);
     if pixels > MAX_ANIMATION_PIXELS {
-        return Err(Error::CannotShrink {
+        return Err(Refusal::CannotShrink {
             name: name.to_owned(),
             why: format!(
                 "an animation of {frames} frames at {width} × {height} pixels (too much to scale down here)"
             ),
-        });
+        }.into());
     }
     let fitted = shrink_until_fits(name, options, (width, height), |w, h| {
         encode_scaled_gif(bytes, w, h).map_err(|e| damaged(name, kind, &e))
@@ -455,13 +488,14 @@ fn shrink_until_fits(
             break;
         }
     }
-    Err(Error::CannotShrink {
+    Err(Refusal::CannotShrink {
         name: name.to_owned(),
         why: format!(
             "which stays over {} even when scaled down",
             mib(options.max_bytes)
         ),
-    })
+    }
+    .into())
 }
 
 fn encode_scaled_gif(bytes: &[u8], w: u32, h: u32) -> image::ImageResult<Vec<u8>> {
@@ -660,19 +694,20 @@ fn strict_limits() -> Limits {
 /// Refuses, from the header alone, images too large to decode safely.
 fn check_pixels(name: &str, kind: ImageType, width: u32, height: u32, bytes: u64) -> Result<()> {
     if width == 0 || height == 0 {
-        return Err(Error::Damaged {
+        return Err(Refusal::Damaged {
             name: name.to_owned(),
             why: format!("a damaged {} file (it has no pixels)", kind.label()),
-        });
+        }
+        .into());
     }
     if width > MAX_DECODED_SIDE || height > MAX_DECODED_SIDE || bytes > MAX_DECODED_BYTES {
-        return Err(Error::TooBigToOpen {
+        return Err(Refusal::TooBigToOpen {
             name: name.to_owned(),
             why: format!(
                 "at {width} × {height} pixels (more than can be opened safely: up to {MAX_DECODED_SIDE} pixels a side and {} of pixels)",
                 mib(MAX_DECODED_BYTES)
             ),
-        });
+        }.into());
     }
     Ok(())
 }
@@ -684,10 +719,11 @@ pub fn unsupported(name: &str, bytes: &[u8]) -> Error {
     /// What `describe_unsupported` recognises that is not an image at all.
     const NOT_IMAGES: [&str; 2] = ["a video", "a PDF document"];
     match dynaspark::describe_unsupported(name, bytes) {
-        Some(what) if !NOT_IMAGES.contains(&what.as_str()) => Error::Unsupported {
+        Some(what) if !NOT_IMAGES.contains(&what.as_str()) => Refusal::Unsupported {
             name: name.to_owned(),
             what,
-        },
+        }
+        .into(),
         _ => dynaspark::unsupported(name, bytes).into(),
     }
 }
@@ -695,19 +731,20 @@ pub fn unsupported(name: &str, bytes: &[u8]) -> Error {
 /// A decoding (or encoding) failure: too many pixels for the limits, or a damaged file.
 fn damaged(name: &str, kind: ImageType, error: &ImageError) -> Error {
     match error {
-        ImageError::Limits(_) => Error::TooBigToOpen {
+        ImageError::Limits(_) => Refusal::TooBigToOpen {
             name: name.to_owned(),
             why: format!(
                 "an image too large to open safely (up to {MAX_DECODED_SIDE} pixels a side and {} of pixels)",
                 mib(MAX_DECODED_BYTES)
             ),
-        },
+        }.into(),
         _ => {
             tracing::warn!(error = %error, "image could not be decoded");
-            Error::Damaged {
+            Refusal::Damaged {
                 name: name.to_owned(),
                 why: format!("a damaged or incomplete {} file", kind.label()),
             }
+            .into()
         }
     }
 }
@@ -724,6 +761,50 @@ fn mib(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_renamed_keeps_its_kind_and_reason() {
+        let why = || "a reason".to_owned();
+        let old = || "IMG_1.HEIC".to_owned();
+        for (refusal, code) in [
+            (
+                Refusal::Unsupported {
+                    name: old(),
+                    what: "a HEIC image".into(),
+                },
+                "image_unsupported",
+            ),
+            (
+                Refusal::Damaged {
+                    name: old(),
+                    why: why(),
+                },
+                "image_damaged",
+            ),
+            (
+                Refusal::TooBigToOpen {
+                    name: old(),
+                    why: why(),
+                },
+                "image_too_big_to_open",
+            ),
+            (
+                Refusal::CannotShrink {
+                    name: old(),
+                    why: why(),
+                },
+                "image_cannot_shrink",
+            ),
+        ] {
+            let said = refusal.to_string();
+            let renamed = refusal.renamed("images/cat.heic".into());
+            assert_eq!(renamed.code(), code);
+            assert_eq!(
+                renamed.to_string(),
+                said.replacen("IMG_1.HEIC", "images/cat.heic", 1)
+            );
+        }
+    }
 
     #[test]
     fn fitting_keeps_the_aspect_ratio() {
