@@ -162,17 +162,19 @@ def tree_memory(root):
             "ussMb": round(total["uss"] / 1024, 1), "processes": parts}
 
 
+def process_cpu(pid):
+    """CPU seconds (user + system) used so far by process `pid`; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def tree_cpu(root):
     """CPU seconds (user + system) used so far by `root` and every process under it."""
-    ticks = 0
-    for pid in descendants(root):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(process_cpu(pid) or 0 for pid in descendants(root))
 
 
 def alive(pid):

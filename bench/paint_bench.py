@@ -65,20 +65,6 @@ requestAnimationFrame(step);
 """
 
 
-def cpu_ms(pids):
-    """utime + stime of each process, in ms (clock ticks of 10 ms)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            out[pid] = (int(fields[11]) + int(fields[12])) * 1000 / ticks
-        except OSError:
-            pass
-    return out
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, from: " + ", ".join(VARIANTS))
@@ -127,13 +113,13 @@ def main():
                 for v in variants:  # interleaved, so drift in the machine touches all alike
                     s.execute(SET_RULES, [VARIANTS[v]] if VARIANTS[v] else [])
                     s.execute_async(SETTLE)
-                    before = cpu_ms(pids)
+                    before = {pid: fb.process_cpu(pid) for pid in pids}
                     wall = s.execute_async(FRAMES, args.frames)
-                    after = cpu_ms(pids)
+                    after = {pid: fb.process_cpu(pid) for pid in pids}
                     per = {"app": 0.0, "web": 0.0}
                     for pid, kind in kinds.items():
-                        if kind and pid in after and pid in before:
-                            per[kind] += (after[pid] - before[pid]) / args.frames
+                        if kind and after[pid] is not None and before[pid] is not None:
+                            per[kind] += (after[pid] - before[pid]) * 1000 / args.frames
                     results[v].append((wall / args.frames, per))
             b.end_session(s, binary)
         finally:
