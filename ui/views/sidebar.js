@@ -145,11 +145,6 @@ function rebuild() {
     const d = new Date(c.updatedAt);
     return `${d.getFullYear()}-${d.getMonth()}`;
   };
-  const labelOf = (key) => {
-    if (GROUP_LABELS[key]) return t(GROUP_LABELS[key]);
-    const [year, month] = key.split('-');
-    return dateFormat({ month: 'long', year: 'numeric' }).format(new Date(Number(year), Number(month)));
-  };
   const rows = [];
   const nextRows = new Map();
   const labels = new Map(vlist.rows.filter((r) => !r.summary).map((r) => [r.key, r]));
@@ -158,7 +153,9 @@ function rebuild() {
     const key = group(c);
     if (key !== last) {
       const labelKey = `group:${key}`;
-      const text = labelOf(key);
+      const text = GROUP_LABELS[key]
+        ? t(GROUP_LABELS[key])
+        : dateFormat({ month: 'long', year: 'numeric' }).format(new Date(c.updatedAt));
       const oldLabel = labels.get(labelKey);
       rows.push(oldLabel && oldLabel.label === text ? oldLabel : { key: labelKey, label: text });
       last = key;
