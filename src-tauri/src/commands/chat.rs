@@ -2,7 +2,9 @@
 //! then the answer is fetched over a Channel of `ChatEvent`s, cancellable at any time.
 
 use dynaspark::{Request, Role};
-use dynaspark_core::{ConversationSummary, Message, NewMessage, PromptContext, StoredImage};
+use dynaspark_core::{
+    ConversationSummary, History, Message, NewMessage, PromptContext, Settings, StoredImage,
+};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -49,7 +51,14 @@ pub async fn send_message(
     let waiting = conversation_id
         .map(|id| state.questions.begin(id))
         .transpose()?;
-    let sent = save_question(&state, conversation_id, text, image).await?;
+    let settings = state.settings.get();
+    let asking = Asking::new(&settings, context_image, None);
+    // The prompt is read in the same visit to the history as the question is saved: one
+    // hop to a blocking thread fewer before the request leaves.
+    let (sent, prompt) = save_question(&state, conversation_id, text, image, move |h, id| {
+        asking.read(h, id)
+    })
+    .await?;
     let question = match waiting {
         Some(question) => question,
         None => state.questions.begin(sent.conversation.id)?,
@@ -66,21 +75,24 @@ pub async fn send_message(
         &state,
         question,
         conversation_id,
-        context_image,
-        None,
+        settings,
+        asking,
+        Some(prompt),
         &on_event,
     )
     .await;
     Ok(())
 }
 
-/// Saves a question (starting a conversation when `conversation_id` is null).
-pub(crate) async fn save_question(
+/// Saves a question (starting a conversation when `conversation_id` is null), then runs
+/// `then` with the history and the conversation's id in the same visit to the history.
+pub(crate) async fn save_question<T: Send + 'static>(
     state: &AppState,
     conversation_id: Option<i64>,
     text: String,
     image: Option<ImageRef>,
-) -> IpcResult<Sent> {
+    then: impl FnOnce(&mut History, i64) -> T + Send + 'static,
+) -> IpcResult<(Sent, T)> {
     has_content(&text, image.is_some())?;
     let image = match image {
         Some(r) => Some(stored_image(state, r).await?),
@@ -95,23 +107,25 @@ pub(crate) async fn save_question(
                 image,
                 model: Some(model),
             };
-            match conversation_id {
+            let sent = match conversation_id {
                 // A new conversation and its question are saved together or not at all.
                 None => {
                     let (conversation, message) = h.start(question)?;
-                    Ok(Sent {
+                    Sent {
                         conversation,
                         message,
-                    })
+                    }
                 }
                 Some(id) => {
                     let message = h.add_message(id, question)?;
-                    Ok(Sent {
+                    Sent {
                         conversation: h.summary(id)?,
                         message,
-                    })
+                    }
                 }
-            }
+            };
+            let then = then(h, sent.conversation.id);
+            Ok((sent, then))
         })
         .await
 }
@@ -179,12 +193,15 @@ pub async fn ask(
     regenerate: Option<i64>,
 ) -> IpcResult<()> {
     let question = state.questions.begin(conversation_id)?;
+    let settings = state.settings.get();
+    let asking = Asking::new(&settings, context_image, regenerate);
     answer_question(
         &state,
         question,
         conversation_id,
-        context_image,
-        regenerate,
+        settings,
+        asking,
+        None,
         &on_event,
     )
     .await;
@@ -197,22 +214,80 @@ fn emit(on_event: &Channel<ChatEvent>, event: ChatEvent) {
     }
 }
 
+/// How a question is asked: what the page chose, within the settings of the moment.
+#[derive(Debug, Clone, Copy)]
+struct Asking {
+    /// The conversation's latest picture goes along when the question has none.
+    resend: bool,
+    /// A new version of this answer is asked for, with what came before it.
+    regenerate: Option<i64>,
+    max_chars: usize,
+}
+
+/// What a question is asked with: the flattened prompt, and the picture that goes along.
+struct Prompt {
+    text: String,
+    image: Option<StoredImage>,
+}
+
+impl Asking {
+    fn new(settings: &Settings, context_image: Option<bool>, regenerate: Option<i64>) -> Self {
+        Self {
+            resend: context_image.unwrap_or(true) && settings.resend_image,
+            regenerate,
+            max_chars: settings.max_prompt_chars,
+        }
+    }
+
+    /// The prompt, or `None` when no question waits for an answer (or `regenerate` is
+    /// not an answer of this conversation).
+    fn read(self, h: &mut History, conversation_id: i64) -> dynaspark_core::Result<Option<Prompt>> {
+        if let Some(id) = self.regenerate {
+            let answer = h.message(id)?;
+            if answer.conversation_id != conversation_id || answer.role != Role::Assistant {
+                return Ok(None);
+            }
+        }
+        let context = h.prompt_context(conversation_id, self.max_chars, self.regenerate)?;
+        let Some(text) = prompt_for(&context, self.max_chars) else {
+            return Ok(None);
+        };
+        // The question's own picture always goes; an earlier one only when re-sent.
+        let own = context.tail.last().and_then(|m| m.image.clone());
+        let image = match own {
+            Some(image) => Some(image),
+            None if self.resend => h.latest_image(conversation_id, self.regenerate)?,
+            None => None,
+        };
+        Ok(Some(Prompt { text, image }))
+    }
+}
+
 /// Asks for the answer of `question` (registered in flight) and reports how it ended.
+/// `prompt` is the prompt when it was read already (as the question was saved).
 async fn answer_question(
     state: &AppState,
     question: Question<'_>,
     conversation_id: i64,
-    context_image: Option<bool>,
-    regenerate: Option<i64>,
+    settings: Settings,
+    asking: Asking,
+    prompt: Option<dynaspark_core::Result<Option<Prompt>>>,
     on_event: &Channel<ChatEvent>,
 ) {
     let send = |event: ChatEvent| emit(on_event, event);
     let request_id = question.request_id().to_owned();
     let span = tracing::info_span!("question", request_id = %request_id, conversation_id);
-    let resend = context_image.unwrap_or(true);
-    let outcome = answer(state, conversation_id, resend, regenerate, &question, &send)
-        .instrument(span.clone())
-        .await;
+    let outcome = answer(
+        state,
+        conversation_id,
+        settings,
+        asking,
+        prompt,
+        &question,
+        &send,
+    )
+    .instrument(span.clone())
+    .await;
     // Dropped when the answer is in, however it ends: it removes its own entry only.
     drop(question);
     let _in_span = span.enter();
@@ -261,50 +336,34 @@ pub fn cancel(state: State<'_, AppState>, conversation_id: i64) -> bool {
 async fn answer(
     state: &AppState,
     conversation_id: i64,
-    resend: bool,
-    regenerate: Option<i64>,
+    settings: Settings,
+    asking: Asking,
+    prompt: Option<dynaspark_core::Result<Option<Prompt>>>,
     question: &Question<'_>,
     send: &(impl Fn(ChatEvent) + Sync),
 ) -> IpcResult<(Message, ConversationSummary)> {
     let token = question.token();
-    let settings = state.settings.get();
     let client = state.client(settings.client_config(state.endpoint_override.as_deref())?)?;
-    let max_chars = settings.max_prompt_chars;
-    let resend = resend && settings.resend_image;
-    let (prompt, image) = state
-        .with_history(move |h| {
-            if let Some(id) = regenerate {
-                let answer = h.message(id)?;
-                if answer.conversation_id != conversation_id || answer.role != Role::Assistant {
-                    return Ok(None);
-                }
-            }
-            let context = h.prompt_context(conversation_id, max_chars, regenerate)?;
-            let Some(prompt) = prompt_for(&context, max_chars) else {
-                return Ok(None);
-            };
-            // The question's own picture always goes; an earlier one only when re-sent.
-            let own = context.tail.last().and_then(|m| m.image.clone());
-            let image = match own {
-                Some(image) => Some(image),
-                None if resend => h.latest_image(conversation_id, regenerate)?,
-                None => None,
-            };
-            Ok(Some((prompt, image)))
-        })
-        .await?
-        .ok_or_else(|| {
-            IpcError::new(
-                "nothing_to_answer",
-                "There is no question waiting for an answer.",
-            )
-        })?;
-    let image = match image {
+    let prompt = match prompt {
+        Some(read) => read?,
+        None => {
+            state
+                .with_history(move |h| asking.read(h, conversation_id))
+                .await?
+        }
+    }
+    .ok_or_else(|| {
+        IpcError::new(
+            "nothing_to_answer",
+            "There is no question waiting for an answer.",
+        )
+    })?;
+    let image = match prompt.image {
         Some(img) => {
             let images = state.images.clone();
             // The limits of the settings, as when it was attached: the defaults would
             // scale down an image the person allowed to go as it is.
-            let options = state.settings.get().image_options();
+            let options = settings.image_options();
             Some(
                 tauri::async_runtime::spawn_blocking(move || {
                     images.load_with(&img.file, &img.name, &options)
@@ -315,7 +374,7 @@ async fn answer(
         None => None,
     };
     let request = Request {
-        prompt,
+        prompt: prompt.text,
         model: settings.model.clone(),
         image,
     };
@@ -327,7 +386,7 @@ async fn answer(
     save_answer(
         state,
         conversation_id,
-        regenerate,
+        asking.regenerate,
         token,
         answer.text,
         settings.model,
@@ -648,9 +707,13 @@ mod tests {
     }
 
     fn follow_up(app: &MockApp, id: Option<i64>, text: &str) -> i64 {
-        let sent =
-            tauri::async_runtime::block_on(save_question(&app.state(), id, text.into(), None));
-        sent.unwrap().conversation.id
+        let state = app.state();
+        let saved = save_question(&state, id, text.into(), None, |_, _| ());
+        tauri::async_runtime::block_on(saved)
+            .unwrap()
+            .0
+            .conversation
+            .id
     }
 
     /// The latest messages of conversation `id`, as the UI gets them.

@@ -16,8 +16,9 @@ fn send(app: &MockApp, text: &str) -> Value {
         None,
         text.into(),
         None,
+        |_, _| (),
     ));
-    serde_json::to_value(sent.unwrap()).unwrap()
+    serde_json::to_value(sent.unwrap().0).unwrap()
 }
 
 #[test]
