@@ -15,8 +15,10 @@ let fallback = {};
 // start's first calls to the backend.
 let fallbackLoading = fetchTable(LANGUAGES[0]);
 let lang = 'en';
-let plurals = new Intl.PluralRules('en');
-let numbers = new Intl.NumberFormat('en');
+// Made when first needed: the first Intl object of a page costs milliseconds (its locale
+// data loads), and a start with an empty history shows no count, number or date.
+let plurals = null;
+let numbers = null;
 const dateFormats = new Map();
 
 async function fetchTable(code) {
@@ -47,8 +49,8 @@ export async function loadStrings(code = 'en') {
   fallback = base;
   strings = own ?? fallback;
   lang = next;
-  plurals = new Intl.PluralRules(lang);
-  numbers = new Intl.NumberFormat(lang);
+  plurals = null;
+  numbers = null;
   dateFormats.clear();
   document.documentElement.lang = lang;
   translate(document);
@@ -76,6 +78,7 @@ export function t(key, vars = {}) {
   let values = vars;
   if (s && typeof s === 'object') {
     const n = Number(vars.n);
+    plurals ??= new Intl.PluralRules(lang);
     s = s[plurals.select(n)] ?? s.other ?? key;
     values = { ...vars, n: formatNumber(n) };
   }
@@ -84,7 +87,9 @@ export function t(key, vars = {}) {
 
 /** `n` written the way the active language writes numbers (1,234.5 / 1 234,5). */
 export function formatNumber(n, options) {
-  return options ? new Intl.NumberFormat(lang, options).format(n) : numbers.format(n);
+  if (options) return new Intl.NumberFormat(lang, options).format(n);
+  numbers ??= new Intl.NumberFormat(lang);
+  return numbers.format(n);
 }
 
 /** An Intl.DateTimeFormat of the active language (cached per options). */

@@ -4,7 +4,7 @@
 
 import * as api from './api.js';
 import { loadStrings, resolveLanguage, t } from './i18n.js';
-import { $, nextFrame, now, errorText } from './dom.js';
+import { $, h, nextFrame, now, errorText } from './dom.js';
 import * as sidebar from './views/sidebar.js';
 import * as conversation from './views/conversation.js';
 import * as composer from './views/composer.js';
@@ -28,6 +28,18 @@ const state = {
 let openSequence = 0; // the newest open request; older ones give way
 
 window.__dsMarks = window.__dsMarks || {};
+
+// The stylesheet is applied from here, not linked in index.html, where it would hold the
+// modules back until it is parsed (about 25 ms, bench/README.md): the start's calls to the
+// backend are under way meanwhile. The window stays hidden until it has applied.
+const styled = new Promise((resolve) => {
+  const sheet = h('link', { rel: 'stylesheet', href: 'styles.css' });
+  // Shown without it rather than never.
+  sheet.addEventListener('load', resolve);
+  sheet.addEventListener('error', resolve);
+  document.head.append(sheet);
+});
+const showWindow = () => styled.then(() => api.showWindow()).catch(console.error);
 
 const fail = (e) => toast(errorText(e), { kind: 'error' });
 const statusOf = (id) => ({ pending: state.pending.get(id) || null, failure: state.failures.get(id) || null });
@@ -465,6 +477,7 @@ async function applyLanguage() {
   await loadStrings(language());
   $('[data-testid="search-input"]').title = `${t('search.placeholder')} (${isMac ? '⌘K' : 'Ctrl+K'})`;
   sidebar.relabel();
+  conversation.relabel();
   composer.setBusy(state.currentId != null && state.pending.has(state.currentId));
   if (state.currentId != null) await openConversation(state.currentId);
   else conversation.setTitle('');
@@ -539,7 +552,10 @@ function shortcuts(e) {
 }
 
 async function start() {
-  // Nothing here waits for what it does not need: the calls of the start run side by side.
+  // Nothing here waits for what it does not need: the calls of the start run side by side,
+  // the conversations' first page with them (the window shows with it).
+  const firstPage = sidebar.firstPage();
+  firstPage.catch(() => {}); // failed, it fails the start where it is awaited
   const [info, { settings }] = await Promise.all([api.appInfo(), api.getSettings()]);
   state.info = info;
   state.settings = settings;
@@ -622,10 +638,10 @@ async function start() {
   });
 
   for (const n of state.info.notices) toast(n.message, { kind: 'warning', timeout: 0 });
-  await sidebar.reload();
+  await sidebar.reload(firstPage);
   // The window starts hidden: it shows with the conversations listed (and the frame
   // below waits for it).
-  api.showWindow().catch(console.error);
+  showWindow();
   await nextFrame();
   window.__dsMarks.sidebarListed = now();
   const recent = sidebar.mostRecent();
@@ -640,7 +656,7 @@ async function start() {
 
 start().catch(async (e) => {
   console.error(e);
-  api.showWindow().catch(console.error);
+  showWindow();
   await loadStrings(language()).catch(() => {});
   toast(t('app.startFailed', { reason: errorText(e) }), { kind: 'error', timeout: 0 });
 });

@@ -656,14 +656,23 @@ function updateTail() {
   if (tail.kind === kind && tail.ref === ref) return;
   if (tail.el) stopTail();
   tail = { kind, ref, el: null, timer: 0, tick: null };
-  if (kind === 'pending') tail.el = pending(ref);
-  else if (kind === 'failure') tail.el = failure(ref);
-  else if (kind === 'unanswered') tail.el = failure({ code: 'unanswered', message: t('error.unanswered'), retryable: true });
-  if (tail.el) {
-    showWelcome(false);
-    column.append(tail.el);
-    observe(tail.el);
+  if (kind === 'pending') showTail(pending(ref));
+  else if (kind === 'failure') showTail(failure(ref));
+  else if (kind === 'unanswered') {
+    // Built at the end of the task: a fast answer, appended right after its question,
+    // would take the notice away again before it was ever drawn.
+    const waiting = tail;
+    queueMicrotask(() => {
+      if (tail === waiting) showTail(failure({ code: 'unanswered', message: t('error.unanswered'), retryable: true }));
+    });
   }
+}
+
+function showTail(el) {
+  tail.el = el;
+  showWelcome(false);
+  column.append(el);
+  observe(el);
 }
 
 /** While an answer is regenerated, it and what follows it are dimmed: they give way
@@ -695,36 +704,57 @@ function welcome() {
 function messageEl(m) {
   if (m.role === 'system') return instructionsEl(m);
   const isUser = m.role === 'user';
-  const body = h('div', { class: 'message-text', testid: 'message-text' });
-  if (isUser) body.textContent = m.text;
+  const el = messageShell(isUser);
+  el.dataset.id = String(m.id);
+  const bubble = el.querySelector('.bubble');
+  const body = bubble.firstChild;
+  if (!m.text.trim()) body.remove();
+  else if (isUser) body.textContent = m.text;
   else {
     body.innerHTML = m.html; // sanitised by pulldown-cmark + ammonia in Rust
     for (const pre of body.querySelectorAll('pre')) codeBlock(pre);
   }
+  if (m.image) {
+    bubble.prepend(h('img', {
+      class: 'message-image', testid: 'message-image', loading: 'lazy', tabindex: '0', role: 'button',
+      src: imageUrl(m.image.file), alt: t('message.image', { name: m.image.name }), title: m.image.name,
+    }));
+  }
+  if (m.branches > 1 || (!isUser && m.model)) {
+    bubble.append(h('div', { class: 'message-meta' }, m.branches > 1 ? versions(m) : null, isUser ? null : m.model));
+  }
+  elements.set(m.id, el);
+  return el;
+}
+
+let shells = null; // a question's and an answer's nodes, built once per language and cloned
+
+/** A message's element without its content: the bubble holds an empty text block. */
+function messageShell(isUser) {
+  shells ??= { user: buildShell(true), assistant: buildShell(false) };
+  return (isUser ? shells.user : shells.assistant).cloneNode(true);
+}
+
+function buildShell(isUser) {
   const action = (name, key, testid) => iconButton(name, t(key), { testid, class: `icon-button message-action ${testid}` });
   const actions = h('div', { class: 'message-actions' },
     isUser ? action('pencil', 'message.edit', 'message-edit') : null,
     action('copy', 'message.copy', 'message-copy'),
     isUser ? null : action('regenerate', 'message.regenerate', 'message-regenerate'),
     action('trash', 'message.delete', 'message-delete'));
-  const el = h('article', {
-    class: `message ${m.role}`, testid: 'message',
-    dataset: { role: m.role, id: String(m.id) },
+  const role = isUser ? 'user' : 'assistant';
+  return h('article', {
+    class: `message ${role}`, testid: 'message', dataset: { role },
     'aria-label': isUser ? t('message.you') : t('message.assistant'),
   },
   isUser ? actions : avatar(),
-  h('div', { class: 'bubble' },
-    m.image ? h('img', {
-      class: 'message-image', testid: 'message-image', loading: 'lazy', tabindex: '0', role: 'button',
-      src: imageUrl(m.image.file), alt: t('message.image', { name: m.image.name }), title: m.image.name,
-    }) : null,
-    m.text.trim() ? body : null,
-    m.branches > 1 || (!isUser && m.model)
-      ? h('div', { class: 'message-meta' }, m.branches > 1 ? versions(m) : null, isUser ? null : m.model)
-      : null),
+  h('div', { class: 'bubble' }, h('div', { class: 'message-text', testid: 'message-text' })),
   isUser ? null : actions);
-  elements.set(m.id, el);
-  return el;
+}
+
+/** The interface language changed: messages are built with its words from now on. */
+export function relabel() {
+  shells = null;
 }
 
 /** "‹ 2/3 ›": which version of an edited question or regenerated answer is shown. */

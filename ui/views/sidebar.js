@@ -45,16 +45,20 @@ export function initSidebar(callbacks) {
   vlist.spacer.addEventListener('keydown', onKeydown);
 }
 
-/** Forgets everything and lists the first page again. */
-export async function reload() {
+/** Forgets everything and lists the first page again: `first`, when it was asked for
+ *  already (`firstPage()`). */
+export async function reload(first = null) {
   generation += 1;
   items = [];
   itemRows = new Map();
   cursor = null;
   total = 0;
   loading = null;
-  await fetchPage(null);
+  await fetchPage(null, first);
 }
+
+/** Asks for the first page, for `reload` (the start asks before the views are ready). */
+export const firstPage = () => listConversations(null, PAGE);
 
 function loadMore() {
   // Once a page is in, look again: a long jump down may need the next one too.
@@ -62,9 +66,9 @@ function loadMore() {
   return loading;
 }
 
-async function fetchPage(from) {
+async function fetchPage(from, asked = null) {
   const gen = generation;
-  const page = await listConversations(from, PAGE);
+  const page = await (asked ?? listConversations(from, PAGE));
   if (gen !== generation) return;
   const known = new Set(items.map((c) => c.id));
   for (const c of page.items) if (!known.has(c.id)) items.push(c);

@@ -13,14 +13,17 @@ export class VList {
     this.index = new Map(); // key -> row index
     this.nodes = new Map(); // key -> element
     this.extra = 0;
-    this.viewport = scroller.clientHeight;
+    // Not read from the scroller, which would lay the page out in the middle of the start:
+    // the window's height bounds the list's (rows enough for the first paint), and the
+    // observer below corrects both once the page is laid out.
+    this.viewport = window.innerHeight;
     this.spacer = document.createElement('div');
     this.spacer.className = 'vlist-spacer';
     scroller.append(this.spacer);
     this.frame = 0;
     // The scroll position as last seen: reading it from the scroller would lay the page
     // out at once whenever something changed before (a new row, a status).
-    this.top = scroller.scrollTop;
+    this.top = 0;
     scroller.addEventListener('scroll', () => { this.top = this.scroller.scrollTop; this.schedule(); }, { passive: true });
     // Also when the list is shown again after being hidden (search, a folded sidebar),
     // which may have reset its scroll position without a scroll event.
