@@ -55,9 +55,14 @@ pub async fn send_message(
     let asking = Asking::new(&settings, context_image, None);
     // The prompt is read in the same visit to the history as the question is saved: one
     // hop to a blocking thread fewer before the request leaves.
-    let (sent, prompt) = save_question(&state, conversation_id, text, image, move |h, id| {
-        asking.read(h, id)
-    })
+    let (sent, prompt) = save_question(
+        &state,
+        conversation_id,
+        text,
+        image,
+        settings.model.clone(),
+        move |h, id| asking.read(h, id),
+    )
     .await?;
     let question = match waiting {
         Some(question) => question,
@@ -84,13 +89,15 @@ pub async fn send_message(
     Ok(())
 }
 
-/// Saves a question (starting a conversation when `conversation_id` is null), then runs
-/// `then` with the history and the conversation's id in the same visit to the history.
+/// Saves a question, its text and picture, asked of `model` (starting a conversation
+/// when `conversation_id` is null), then runs `then` with the history and the
+/// conversation's id in the same visit to the history.
 pub(crate) async fn save_question<T: Send + 'static>(
     state: &AppState,
     conversation_id: Option<i64>,
     text: String,
     image: Option<ImageRef>,
+    model: String,
     then: impl FnOnce(&mut History, i64) -> T + Send + 'static,
 ) -> IpcResult<(Sent, T)> {
     has_content(&text, image.is_some())?;
@@ -98,7 +105,6 @@ pub(crate) async fn save_question<T: Send + 'static>(
         Some(r) => Some(stored_image(state, r).await?),
         None => None,
     };
-    let model = state.settings.get().model;
     state
         .with_history(move |h| {
             let question = NewMessage {
@@ -708,7 +714,8 @@ mod tests {
 
     fn follow_up(app: &MockApp, id: Option<i64>, text: &str) -> i64 {
         let state = app.state();
-        let saved = save_question(&state, id, text.into(), None, |_, _| ());
+        let model = state.settings.get().model;
+        let saved = save_question(&state, id, text.into(), None, model, |_, _| ());
         tauri::async_runtime::block_on(saved)
             .unwrap()
             .0

@@ -11,11 +11,14 @@ use crate::mock_app::MockApp;
 
 /// A question saved in a new conversation (not asked), as `send_message` saves it.
 fn send(app: &MockApp, text: &str) -> Value {
+    let state = app.state();
+    let model = state.settings.get().model;
     let sent = tauri::async_runtime::block_on(super::chat::save_question(
-        &app.state(),
+        &state,
         None,
         text.into(),
         None,
+        model,
         |_, _| (),
     ));
     serde_json::to_value(sent.unwrap().0).unwrap()
