@@ -34,10 +34,43 @@ pub struct Question<'a> {
     token: CancellationToken,
 }
 
+/// A question's request id and cancel token before it is registered: the question of a
+/// new conversation is asked while the conversation is being saved, and registered once
+/// it has its id.
+pub struct Ticket {
+    serial: u64,
+    request_id: String,
+    token: CancellationToken,
+}
+
+impl Ticket {
+    pub fn new() -> Self {
+        let serial = NEXT.fetch_add(1, Ordering::Relaxed);
+        Self {
+            serial,
+            request_id: request_id(serial),
+            token: CancellationToken::new(),
+        }
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+}
+
 impl InFlight {
     /// Registers a question for the conversation, or refuses with `busy` while one is
     /// waiting there already (the UI refuses too, but the backend must not rely on it).
     pub fn begin(&self, conversation_id: i64) -> Result<Question<'_>, IpcError> {
+        self.register(conversation_id, Ticket::new())
+    }
+
+    /// `begin` for a question whose ticket was made before (see [`Ticket`]).
+    pub fn register(&self, conversation_id: i64, ticket: Ticket) -> Result<Question<'_>, IpcError> {
         let mut questions = self.lock();
         if questions.contains_key(&conversation_id) {
             return Err(IpcError::new(
@@ -45,21 +78,19 @@ impl InFlight {
                 "This conversation is already waiting for an answer.",
             ));
         }
-        let serial = NEXT.fetch_add(1, Ordering::Relaxed);
-        let token = CancellationToken::new();
         questions.insert(
             conversation_id,
             Entry {
-                serial,
-                token: token.clone(),
+                serial: ticket.serial,
+                token: ticket.token.clone(),
             },
         );
         Ok(Question {
             in_flight: self,
             conversation_id,
-            serial,
-            request_id: request_id(serial),
-            token,
+            serial: ticket.serial,
+            request_id: ticket.request_id,
+            token: ticket.token,
         })
     }
 

@@ -102,13 +102,25 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut History) -> dynaspark_core::Result<T> + Send + 'static,
     {
+        self.spawn_history(f).await
+    }
+
+    /// `with_history` started at once: `f` runs while the caller goes on, and the
+    /// future returned gives its result.
+    pub fn spawn_history<T, F>(
+        &self,
+        f: F,
+    ) -> impl std::future::Future<Output = crate::error::IpcResult<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut History) -> dynaspark_core::Result<T> + Send + 'static,
+    {
         let history = self.history.clone();
-        let result = tauri::async_runtime::spawn_blocking(move || {
+        let task = tauri::async_runtime::spawn_blocking(move || {
             let mut h = crate::sync::lock(&history);
             f(&mut h)
-        })
-        .await?;
-        Ok(result?)
+        });
+        async move { Ok(task.await??) }
     }
 }
 

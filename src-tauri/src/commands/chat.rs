@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 
 use crate::error::{IpcError, IpcResult};
 use crate::events::ChatEvent;
-use crate::in_flight::Question;
+use crate::in_flight::{Question, Ticket};
 use crate::AppState;
 
 /// Asked when a picture is sent without words.
@@ -38,6 +38,11 @@ pub struct Sent {
 /// does. The first event, `saved`, carries the saved question and its conversation;
 /// the answer's events follow. Nothing is saved when it fails before that event (an
 /// empty question, a missing picture, a conversation still waiting for an answer).
+///
+/// The request does not wait for the question to be written: its prompt is read as the
+/// history will be with the question in it, and the question is written while the
+/// request is out. A question that cannot be saved stops its request, and its answer is
+/// saved only after it.
 #[tauri::command]
 pub async fn send_message(
     state: State<'_, AppState>,
@@ -47,93 +52,144 @@ pub async fn send_message(
     on_event: Channel<ChatEvent>,
     context_image: Option<bool>,
 ) -> IpcResult<()> {
-    // Taken before saving: a busy conversation gets no question without its answer.
-    let waiting = conversation_id
-        .map(|id| state.questions.begin(id))
-        .transpose()?;
+    let ticket = Ticket::new();
+    let token = ticket.token().clone();
+    let span = question_span(ticket.request_id(), conversation_id);
+    // Taken before saving: a busy conversation gets no question without its answer. A
+    // new conversation's question is registered once the conversation has its id.
+    let registered: Result<Question<'_>, Ticket> = match conversation_id {
+        Some(id) => Ok(state.questions.register(id, ticket)?),
+        None => Err(ticket),
+    };
+    has_content(&text, image.is_some())?;
+    let image = match image {
+        Some(r) => Some(stored_image(&state, r).await?),
+        None => None,
+    };
     let settings = state.settings.get();
     let asking = Asking::new(&settings, context_image, None);
-    // The prompt is read in the same visit to the history as the question is saved: one
-    // hop to a blocking thread fewer before the request leaves.
-    let (sent, prompt) = save_question(
-        &state,
-        conversation_id,
+    let question = NewMessage {
+        role: Role::User,
         text,
         image,
-        settings.model.clone(),
-        move |h, id| asking.read(h, id),
-    )
-    .await?;
-    let question = match waiting {
-        Some(question) => question,
-        None => state.questions.begin(sent.conversation.id)?,
+        model: Some(settings.model.clone()),
     };
-    let conversation_id = sent.conversation.id;
-    emit(
-        &on_event,
-        ChatEvent::Saved {
+    // A new conversation's prompt is its question alone; another's is read first and
+    // handed over, and the question is written after it in the same visit to the
+    // history (unless the reading failed: nothing is saved then).
+    let alone = conversation_id
+        .is_none()
+        .then(|| asking.alone(unsaved(&question)));
+    let (read_tx, read) = tokio::sync::oneshot::channel();
+    let saving = state.spawn_history(move |h| {
+        if let Some(id) = conversation_id {
+            let prompt = asking.read_with(h, id, unsaved(&question));
+            let readable = prompt.is_ok();
+            let _ = read_tx.send(prompt);
+            if !readable {
+                return Ok(None);
+            }
+        }
+        save_question(h, conversation_id, question).map(Some)
+    });
+    let prompt = match alone {
+        Some(prompt) => prompt,
+        None => match read.await {
+            Ok(prompt) => prompt,
+            // The visit ended without reading (a panic): its error says why.
+            Err(_) => return Err(saving.await.err().unwrap_or_else(unread)),
+        },
+    };
+    let prompt = match prompt {
+        Ok(prompt) => prompt,
+        // Nothing was saved (see above); the history's visit is over first.
+        Err(e) => {
+            saving.await?;
+            return Err(e.into());
+        }
+    };
+    let send = |event: ChatEvent| emit(&on_event, event);
+    let fetching = fetch(&state, &settings, prompt, &token, &send).instrument(span.clone());
+    let saved = async {
+        let sent = saving.await?.ok_or_else(unread)?;
+        let question = match registered {
+            Ok(question) => question,
+            Err(ticket) => state.questions.register(sent.conversation.id, ticket)?,
+        };
+        let conversation_id = sent.conversation.id;
+        span.record("conversation_id", conversation_id);
+        send(ChatEvent::Saved {
             conversation: sent.conversation,
             message: sent.message,
-        },
-    );
-    answer_question(
-        &state,
-        question,
-        conversation_id,
-        settings,
-        asking,
-        Some(prompt),
-        &on_event,
-    )
+        });
+        IpcResult::Ok((question, conversation_id))
+    };
+    // A question that could not be saved drops its request; an answer waits for it.
+    let (fetched, (question, conversation_id)) =
+        tokio::try_join!(async { IpcResult::Ok(fetching.await) }, saved)?;
+    let outcome = async {
+        save_answer(
+            &state,
+            conversation_id,
+            None,
+            &token,
+            fetched?,
+            settings.model,
+        )
+        .await
+    }
+    .instrument(span.clone())
     .await;
+    report(&span, question.request_id(), outcome, &send);
+    drop(question);
     Ok(())
 }
 
-/// Saves a question, its text and picture, asked of `model` (starting a conversation
-/// when `conversation_id` is null), then runs `then` with the history and the
-/// conversation's id in the same visit to the history.
-pub(crate) async fn save_question<T: Send + 'static>(
-    state: &AppState,
+/// Saves a question, its text and picture (starting a conversation when
+/// `conversation_id` is null).
+pub(crate) fn save_question(
+    h: &mut History,
     conversation_id: Option<i64>,
-    text: String,
-    image: Option<ImageRef>,
-    model: String,
-    then: impl FnOnce(&mut History, i64) -> T + Send + 'static,
-) -> IpcResult<(Sent, T)> {
-    has_content(&text, image.is_some())?;
-    let image = match image {
-        Some(r) => Some(stored_image(state, r).await?),
-        None => None,
-    };
-    state
-        .with_history(move |h| {
-            let question = NewMessage {
-                role: Role::User,
-                text,
-                image,
-                model: Some(model),
-            };
-            let sent = match conversation_id {
-                // A new conversation and its question are saved together or not at all.
-                None => {
-                    let (conversation, message) = h.start(question)?;
-                    Sent {
-                        conversation,
-                        message,
-                    }
-                }
-                Some(id) => {
-                    let message = h.add_message(id, question)?;
-                    Sent {
-                        conversation: h.summary(id)?,
-                        message,
-                    }
-                }
-            };
-            let then = then(h, sent.conversation.id);
-            Ok((sent, then))
-        })
-        .await
+    question: NewMessage,
+) -> dynaspark_core::Result<Sent> {
+    Ok(match conversation_id {
+        // A new conversation and its question are saved together or not at all.
+        None => {
+            let (conversation, message) = h.start(question)?;
+            Sent {
+                conversation,
+                message,
+            }
+        }
+        Some(id) => {
+            let message = h.add_message(id, question)?;
+            Sent {
+                conversation: h.summary(id)?,
+                message,
+            }
+        }
+    })
+}
+
+/// Only when reading the history for a prompt ended in a way that left no error.
+fn unread() -> IpcError {
+    IpcError::new("internal", "The conversation could not be read.")
+}
+
+/// A question as its prompt reads it before it is saved.
+fn unsaved(question: &NewMessage) -> Message {
+    Message {
+        id: 0,
+        conversation_id: 0,
+        role: question.role,
+        text: question.text.clone(),
+        html: String::new(),
+        image: question.image.clone(),
+        model: question.model.clone(),
+        created_at: 0,
+        branch: 1,
+        branches: 1,
+    }
 }
 
 /// A question needs words or a picture (a new one, and an edited one alike).
@@ -201,16 +257,22 @@ pub async fn ask(
     let question = state.questions.begin(conversation_id)?;
     let settings = state.settings.get();
     let asking = Asking::new(&settings, context_image, regenerate);
-    answer_question(
-        &state,
-        question,
-        conversation_id,
-        settings,
-        asking,
-        None,
-        &on_event,
-    )
+    let span = question_span(question.request_id(), Some(conversation_id));
+    let send = |event: ChatEvent| emit(&on_event, event);
+    let token = question.token();
+    let outcome = async {
+        let prompt = state
+            .with_history(move |h| asking.read(h, conversation_id))
+            .await?;
+        let answer = fetch(&state, &settings, prompt, token, &send).await?;
+        let model = settings.model.clone();
+        save_answer(&state, conversation_id, regenerate, token, answer, model).await
+    }
+    .instrument(span.clone())
     .await;
+    report(&span, question.request_id(), outcome, &send);
+    // Dropped when the answer is in, however it ends: it removes its own entry only.
+    drop(question);
     Ok(())
 }
 
@@ -218,6 +280,54 @@ fn emit(on_event: &Channel<ChatEvent>, event: ChatEvent) {
     if let Err(e) = on_event.send(event) {
         tracing::warn!(error = %e, "UI channel closed");
     }
+}
+
+/// Every log line of one question carries its request id (and its conversation's, once
+/// known: a new conversation gets it when saved).
+fn question_span(request_id: &str, conversation_id: Option<i64>) -> tracing::Span {
+    tracing::info_span!("question", request_id = %request_id, conversation_id)
+}
+
+/// Tells the page (and the log) how a question ended: its answer saved, cancelled (nothing
+/// saved), or failed.
+/// The page is told first, the log after.
+fn report(
+    span: &tracing::Span,
+    request_id: &str,
+    outcome: IpcResult<Answered>,
+    send: &impl Fn(ChatEvent),
+) {
+    let _in_span = span.enter();
+    match outcome {
+        Ok(Answered {
+            message,
+            conversation,
+        }) => {
+            let message_id = message.id;
+            send(ChatEvent::Done {
+                message,
+                conversation,
+            });
+            tracing::info!(message_id, "answer saved");
+        }
+        Err(e) if e.code == "cancelled" => {
+            send(ChatEvent::Cancelled);
+            tracing::info!("question cancelled; nothing saved");
+        }
+        Err(error) => {
+            let code = error.code;
+            send(ChatEvent::Failed {
+                error: error.for_request(request_id),
+            });
+            tracing::info!(code, "no answer");
+        }
+    }
+}
+
+/// An answer saved, and its conversation as it is now.
+struct Answered {
+    message: Message,
+    conversation: ConversationSummary,
 }
 
 /// How a question is asked: what the page chose, within the settings of the moment.
@@ -255,66 +365,48 @@ impl Asking {
             }
         }
         let context = h.prompt_context(conversation_id, self.max_chars, self.regenerate)?;
-        let Some(text) = prompt_for(&context, self.max_chars) else {
+        self.prompt(&context, || {
+            h.latest_image(conversation_id, self.regenerate)
+        })
+    }
+
+    /// The prompt of `question`, not saved yet, as [`Self::read`] will read it once it is.
+    fn read_with(
+        self,
+        h: &mut History,
+        conversation_id: i64,
+        question: Message,
+    ) -> dynaspark_core::Result<Option<Prompt>> {
+        let context = h.prompt_context_with(conversation_id, self.max_chars, question)?;
+        self.prompt(&context, || h.latest_image(conversation_id, None))
+    }
+
+    /// The prompt of a new conversation's first question: all there is.
+    fn alone(self, question: Message) -> dynaspark_core::Result<Option<Prompt>> {
+        let context = PromptContext {
+            tail: vec![question],
+            complete: true,
+            ..PromptContext::default()
+        };
+        self.prompt(&context, || Ok(None))
+    }
+
+    fn prompt(
+        self,
+        context: &PromptContext,
+        latest_image: impl FnOnce() -> dynaspark_core::Result<Option<StoredImage>>,
+    ) -> dynaspark_core::Result<Option<Prompt>> {
+        let Some(text) = prompt_for(context, self.max_chars) else {
             return Ok(None);
         };
         // The question's own picture always goes; an earlier one only when re-sent.
         let own = context.tail.last().and_then(|m| m.image.clone());
         let image = match own {
             Some(image) => Some(image),
-            None if self.resend => h.latest_image(conversation_id, self.regenerate)?,
+            None if self.resend => latest_image()?,
             None => None,
         };
         Ok(Some(Prompt { text, image }))
-    }
-}
-
-/// Asks for the answer of `question` (registered in flight) and reports how it ended.
-/// `prompt` is the prompt when it was read already (as the question was saved).
-async fn answer_question(
-    state: &AppState,
-    question: Question<'_>,
-    conversation_id: i64,
-    settings: Settings,
-    asking: Asking,
-    prompt: Option<dynaspark_core::Result<Option<Prompt>>>,
-    on_event: &Channel<ChatEvent>,
-) {
-    let send = |event: ChatEvent| emit(on_event, event);
-    let request_id = question.request_id().to_owned();
-    let span = tracing::info_span!("question", request_id = %request_id, conversation_id);
-    let outcome = answer(
-        state,
-        conversation_id,
-        settings,
-        asking,
-        prompt,
-        &question,
-        &send,
-    )
-    .instrument(span.clone())
-    .await;
-    // Dropped when the answer is in, however it ends: it removes its own entry only.
-    drop(question);
-    let _in_span = span.enter();
-    match outcome {
-        Ok((message, conversation)) => {
-            tracing::info!(message_id = message.id, "answer saved");
-            send(ChatEvent::Done {
-                message,
-                conversation,
-            });
-        }
-        Err(e) if e.code == "cancelled" => {
-            tracing::info!("question cancelled; nothing saved");
-            send(ChatEvent::Cancelled);
-        }
-        Err(error) => {
-            tracing::info!(code = error.code, "no answer");
-            send(ChatEvent::Failed {
-                error: error.for_request(&request_id),
-            });
-        }
     }
 }
 
@@ -339,31 +431,22 @@ pub fn cancel(state: State<'_, AppState>, conversation_id: i64) -> bool {
     state.questions.cancel(conversation_id)
 }
 
-async fn answer(
+/// The network half of a question: the client of these settings, its picture read from
+/// the library, the request. `None`: no question waits for an answer.
+async fn fetch(
     state: &AppState,
-    conversation_id: i64,
-    settings: Settings,
-    asking: Asking,
-    prompt: Option<dynaspark_core::Result<Option<Prompt>>>,
-    question: &Question<'_>,
+    settings: &Settings,
+    prompt: Option<Prompt>,
+    token: &CancellationToken,
     send: &(impl Fn(ChatEvent) + Sync),
-) -> IpcResult<(Message, ConversationSummary)> {
-    let token = question.token();
-    let client = state.client(settings.client_config(state.endpoint_override.as_deref())?)?;
-    let prompt = match prompt {
-        Some(read) => read?,
-        None => {
-            state
-                .with_history(move |h| asking.read(h, conversation_id))
-                .await?
-        }
-    }
-    .ok_or_else(|| {
+) -> IpcResult<dynaspark::Answer> {
+    let prompt = prompt.ok_or_else(|| {
         IpcError::new(
             "nothing_to_answer",
             "There is no question waiting for an answer.",
         )
     })?;
+    let client = state.client(settings.client_config(state.endpoint_override.as_deref())?)?;
     let image = match prompt.image {
         Some(img) => {
             let images = state.images.clone();
@@ -384,37 +467,28 @@ async fn answer(
         model: settings.model.clone(),
         image,
     };
-    let answer = client
+    Ok(client
         .ask_with(&request, token, |progress| {
             send(ChatEvent::Progress { progress });
         })
-        .await?;
-    save_answer(
-        state,
-        conversation_id,
-        asking.regenerate,
-        token,
-        answer.text,
-        settings.model,
-    )
-    .await?
-    .ok_or_else(|| dynaspark::Error::Cancelled.into())
+        .await?)
 }
 
 /// Saves an answer (a new version of `regenerate`, when given) unless its question was
-/// cancelled or its conversation (or the regenerated answer) deleted meanwhile (`None`
-/// then). Checked under the history lock, so a cancel or a delete that got there first
+/// cancelled or its conversation (or the regenerated answer) deleted meanwhile (then it
+/// ends as cancelled). Checked under the history lock, so a cancel or a delete that got there first
 /// always wins; one that comes later finds the answer saved.
 async fn save_answer(
     state: &AppState,
     conversation_id: i64,
     regenerate: Option<i64>,
     token: &CancellationToken,
-    text: String,
+    answer: dynaspark::Answer,
     model: String,
-) -> IpcResult<Option<(Message, ConversationSummary)>> {
+) -> IpcResult<Answered> {
     let token = token.clone();
-    state
+    let text = answer.text;
+    let saved = state
         .with_history(move |h| {
             if token.is_cancelled() {
                 return Ok(None);
@@ -439,7 +513,12 @@ async fn save_answer(
                 Err(e) => Err(e),
             }
         })
-        .await
+        .await?;
+    let (message, conversation) = saved.ok_or(dynaspark::Error::Cancelled)?;
+    Ok(Answered {
+        message,
+        conversation,
+    })
 }
 
 /// The flattened prompt, or `None` when the last message is not a question.
@@ -524,7 +603,7 @@ async fn stored_image(state: &AppState, r: ImageRef) -> IpcResult<StoredImage> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     use std::sync::{Arc, Mutex};
@@ -713,14 +792,23 @@ mod tests {
     }
 
     fn follow_up(app: &MockApp, id: Option<i64>, text: &str) -> i64 {
+        let question = new_question(app, text);
         let state = app.state();
-        let model = state.settings.get().model;
-        let saved = save_question(&state, id, text.into(), None, model, |_, _| ());
+        let saved = state.with_history(move |h| save_question(h, id, question));
         tauri::async_runtime::block_on(saved)
             .unwrap()
-            .0
             .conversation
             .id
+    }
+
+    /// A question of `text` as the person sends it, asked of the model in the settings.
+    pub(crate) fn new_question(app: &MockApp, text: &str) -> NewMessage {
+        NewMessage {
+            role: Role::User,
+            text: text.into(),
+            image: None,
+            model: Some(app.state().settings.get().model),
+        }
     }
 
     /// The latest messages of conversation `id`, as the UI gets them.
@@ -868,27 +956,29 @@ mod tests {
         let app = MockApp::new(None);
         let state = app.state();
         let save = |id: i64, token: &CancellationToken| {
-            tauri::async_runtime::block_on(save_answer(
-                &state,
-                id,
-                None,
-                token,
-                "An answer".into(),
-                "gemini-1.5-flash".into(),
-            ))
-            .unwrap()
+            let answer = dynaspark::Answer {
+                text: "An answer".into(),
+                elapsed: Duration::ZERO,
+                attempts: 1,
+            };
+            let saved = save_answer(&state, id, None, token, answer, "gemini-1.5-flash".into());
+            tauri::async_runtime::block_on(saved)
         };
+        let refused = |saved: IpcResult<Answered>| saved.err().map(|e| e.code);
 
         let cancelled = question(&app, "Cancelled?");
         let token = CancellationToken::new();
         token.cancel();
-        assert!(save(cancelled, &token).is_none());
+        assert_eq!(refused(save(cancelled, &token)), Some("cancelled"));
         assert_eq!(message_roles(&app, cancelled), ["user"]);
 
         let deleted = question(&app, "Deleted?");
         app.invoke("delete_conversation", json!({"id": deleted}))
             .unwrap();
-        assert!(save(deleted, &CancellationToken::new()).is_none());
+        assert_eq!(
+            refused(save(deleted, &CancellationToken::new())),
+            Some("cancelled")
+        );
         app.invoke("restore_conversation", json!({"id": deleted}))
             .unwrap();
         assert_eq!(
@@ -898,9 +988,9 @@ mod tests {
         );
 
         let live = question(&app, "Live?");
-        let (message, summary) = save(live, &CancellationToken::new()).unwrap();
-        assert_eq!(message.text, "An answer");
-        assert_eq!(summary.message_count, 2);
+        let saved = save(live, &CancellationToken::new()).unwrap();
+        assert_eq!(saved.message.text, "An answer");
+        assert_eq!(saved.conversation.message_count, 2);
     }
 
     #[test]
@@ -992,6 +1082,58 @@ mod tests {
             request_id
         };
         assert_ne!(failure(), failure(), "each request has its own id");
+    }
+
+    #[test]
+    fn a_follow_up_is_asked_with_what_came_before_and_a_deleted_conversation_not_at_all() {
+        let (server, app) = answering("Oui.");
+        let send = |id: Option<i64>, text: &str| {
+            let (channel, events) = channel();
+            let sent = tauri::async_runtime::block_on(send_message(
+                app.state(),
+                id,
+                text.into(),
+                None,
+                channel,
+                None,
+            ));
+            (sent, events)
+        };
+        let (sent, events) = send(None, "Is it raining?");
+        sent.unwrap();
+        let id = events.lock().unwrap()[0]["conversation"]["id"]
+            .as_i64()
+            .unwrap();
+        app.invoke(
+            "set_instructions",
+            json!({"conversationId": id, "text": "Answer in French."}),
+        )
+        .unwrap();
+        // Read before the question is written, the prompt still ends with it.
+        let (sent, events) = send(Some(id), "And tomorrow?");
+        sent.unwrap();
+        assert_eq!(kinds(&events), ["saved", "done"]);
+        assert_eq!(
+            prompt_sent(&server, 1),
+            "System: Answer in French.\nUser: Is it raining?\nAssistant: Oui.\nUser: And tomorrow?\nAssistant:"
+        );
+        assert_eq!(
+            message_roles(&app, id),
+            ["user", "assistant", "system", "user", "assistant"]
+        );
+        // A conversation deleted meanwhile: refused before anything is saved or sent.
+        app.invoke("delete_conversation", json!({"id": id}))
+            .unwrap();
+        let (sent, events) = send(Some(id), "Still there?");
+        assert_eq!(sent.unwrap_err().code, "not_found");
+        assert!(events.lock().unwrap().is_empty(), "no event, nothing saved");
+        assert_eq!(server.requests().len(), 2, "nothing asked");
+        app.invoke("restore_conversation", json!({"id": id}))
+            .unwrap();
+        assert_eq!(
+            message_roles(&app, id),
+            ["user", "assistant", "system", "user", "assistant"]
+        );
     }
 
     #[test]

@@ -11,17 +11,12 @@ use crate::mock_app::MockApp;
 
 /// A question saved in a new conversation (not asked), as `send_message` saves it.
 fn send(app: &MockApp, text: &str) -> Value {
-    let state = app.state();
-    let model = state.settings.get().model;
-    let sent = tauri::async_runtime::block_on(super::chat::save_question(
-        &state,
-        None,
-        text.into(),
-        None,
-        model,
-        |_, _| (),
-    ));
-    serde_json::to_value(sent.unwrap().0).unwrap()
+    let question = super::chat::tests::new_question(app, text);
+    let sent = tauri::async_runtime::block_on(
+        app.state()
+            .with_history(move |h| super::chat::save_question(h, None, question)),
+    );
+    serde_json::to_value(sent.unwrap()).unwrap()
 }
 
 #[test]

@@ -244,22 +244,59 @@ impl History {
         max_chars: usize,
         until: Option<i64>,
     ) -> Result<PromptContext> {
+        self.context(conversation_id, max_chars, until, None)
+    }
+
+    /// `prompt_context` for a question not saved yet: what it will read once `question`
+    /// is the last message of the shown path, read before the question is written (so
+    /// the request can leave while it is).
+    pub fn prompt_context_with(
+        &mut self,
+        conversation_id: i64,
+        max_chars: usize,
+        question: Message,
+    ) -> Result<PromptContext> {
+        self.context(conversation_id, max_chars, None, Some(question))
+    }
+
+    fn context(
+        &mut self,
+        conversation_id: i64,
+        max_chars: usize,
+        until: Option<i64>,
+        pending: Option<Message>,
+    ) -> Result<PromptContext> {
         self.summary(conversation_id)?;
         let mut tail: Vec<Message> = Vec::new();
         let mut chars = 0usize;
+        // A lower bound of a message's flattened line ("User: " + text + "\n"; blank
+        // ones are skipped): past `max_chars`, the whole cannot fit.
+        let weight = |m: &Message| {
+            if m.text.trim().is_empty() {
+                0
+            } else {
+                m.text.chars().count() + 7
+            }
+        };
+        // A pending question is read as the newest row of the first page, which then
+        // holds one stored row fewer: the pages, and where reading stops, are the ones
+        // read once it is saved.
+        let mut page = 50;
+        if let Some(question) = pending {
+            chars += weight(&question);
+            tail.push(question);
+            page -= 1;
+        }
         let mut cursor = until.unwrap_or(i64::MAX);
         let complete = loop {
-            let (rows, more) = self.before(conversation_id, cursor, 50)?;
+            let (rows, more) = self.before(conversation_id, cursor, page)?;
+            page = 50;
             let Some(first) = rows.first() else {
                 break true;
             };
             cursor = first.message.id;
             for s in rows.into_iter().rev() {
-                // A lower bound of the message's flattened line ("User: " + text + "\n";
-                // blank ones are skipped): past `max_chars`, the whole cannot fit.
-                if !s.message.text.trim().is_empty() {
-                    chars += s.message.text.chars().count() + 7;
-                }
+                chars += weight(&s.message);
                 tail.push(s.message);
             }
             if !more {

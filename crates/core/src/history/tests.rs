@@ -377,6 +377,60 @@ fn prompt_context_gives_the_same_prompt_as_the_whole_conversation() {
 }
 
 #[test]
+fn a_question_read_before_it_is_saved_gets_the_context_read_after() {
+    // Lengths on both sides of the 50-row pages, instructions among them, limits from
+    // nothing fitting to everything fitting.
+    for length in [0, 1, 5, 48, 49, 50, 51, 99, 100, 130] {
+        let mut h = History::open_in_memory().unwrap();
+        let (c, _) = h.start(user("first question")).unwrap();
+        for i in 0..length {
+            let text = format!("{i} {}", "word ".repeat(i % 7 * 10));
+            h.add_message(
+                c.id,
+                if i % 2 == 0 {
+                    answer(&text)
+                } else {
+                    user(&text)
+                },
+            )
+            .unwrap();
+            if i == length / 2 {
+                h.set_instructions(c.id, "Answer briefly.").unwrap();
+            }
+        }
+        for max in [10, 100, 1000, 3000, 100_000] {
+            let question = user("the new question");
+            let draft = Message {
+                id: 0,
+                conversation_id: c.id,
+                role: Role::User,
+                text: question.text.clone(),
+                html: String::new(),
+                image: None,
+                model: None,
+                created_at: 0,
+                branch: 1,
+                branches: 1,
+            };
+            let before = h.prompt_context_with(c.id, max, draft).unwrap();
+            let saved = h.add_message(c.id, question).unwrap();
+            let after = h.prompt_context(c.id, max, None).unwrap();
+            let ids = |ms: &[Message]| -> Vec<i64> {
+                ms.iter()
+                    .map(|m| if m.id == 0 { saved.id } else { m.id })
+                    .collect()
+            };
+            let what = format!("{length} messages, max {max}");
+            assert_eq!(before.complete, after.complete, "{what}");
+            assert_eq!(ids(&before.tail), ids(&after.tail), "{what}");
+            assert_eq!(ids(&before.head), ids(&after.head), "{what}");
+            assert_eq!(ids(&before.systems), ids(&after.systems), "{what}");
+            h.delete_message(saved.id).unwrap();
+        }
+    }
+}
+
+#[test]
 fn latest_image_is_the_newest_one() {
     let mut h = History::open_in_memory().unwrap();
     let (c, _) = h.start(with_image("one", 'a')).unwrap();
