@@ -237,8 +237,9 @@ async function send() {
     if (current) setCurrent(summary.id);
     sidebar.upsert(summary, from == null);
     if (current) {
-      // Only a question's own picture changes what the next one sends again.
-      if (image) refreshContextImage();
+      // Only a question's own picture changes what the next one sends again: it is that
+      // picture now (when the settings send pictures again), known without asking.
+      if (image) composer.setContextImage(state.settings.resendImage ? message.image : null);
       conversation.append(message);
       conversation.setTitle(summary.title);
       sidebar.revealActive();
