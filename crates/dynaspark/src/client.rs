@@ -123,10 +123,7 @@ impl Client {
         request: &Request,
         on_progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<(String, u32), Error> {
-        let parts = request.prompt.len()
-            + request.model.len()
-            + request.image.as_ref().map_or(0, |i| i.bytes().len());
-        let payload = Payload::multipart(build_form(request)?, parts).await;
+        let payload = Payload::multipart(build_form(request)?).await;
         retry::run(
             &self.config.retry,
             on_progress,

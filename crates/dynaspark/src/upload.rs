@@ -14,27 +14,42 @@ use tokio::sync::watch;
 /// Small enough for smooth progress, large enough not to cost anything.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-/// A rendered body and its `Content-Type`.
+/// A rendered body and its `Content-Type`: the multipart framing in small pieces and a
+/// picture's bytes as they are, shared with the request (not copied into one buffer).
 pub(crate) struct Payload {
     content_type: String,
-    bytes: Bytes,
+    pieces: Vec<Bytes>,
+    len: usize,
 }
 
 impl Payload {
     /// The bytes `RequestBuilder::multipart(form)` would send, with the same
-    /// `Content-Type` (and so the same `Content-Length`). `size_hint`: about how many
-    /// bytes its parts hold (room is made for them at once: a 10 MB image is not copied
-    /// again as the body grows).
-    pub(crate) async fn multipart(form: Form, size_hint: usize) -> Self {
+    /// `Content-Type` (and so the same `Content-Length`).
+    pub(crate) async fn multipart(form: Form) -> Self {
         let content_type = format!("multipart/form-data; boundary={}", form.boundary());
         let mut stream = std::pin::pin!(form.into_stream());
-        let mut bytes = Vec::with_capacity(size_hint + 1024);
+        let mut pieces = Vec::new();
+        // The framing comes in many small chunks: joined, so the body is a few frames.
+        let mut small = Vec::new();
         while let Some(chunk) = stream.next().await {
-            bytes.extend_from_slice(&chunk.expect("in-memory multipart parts cannot fail"));
+            let chunk = chunk.expect("in-memory multipart parts cannot fail");
+            if chunk.len() < CHUNK_BYTES {
+                small.extend_from_slice(&chunk);
+                continue;
+            }
+            if !small.is_empty() {
+                pieces.push(Bytes::from(std::mem::take(&mut small)));
+            }
+            pieces.push(chunk);
         }
+        if !small.is_empty() {
+            pieces.push(Bytes::from(small));
+        }
+        let len = pieces.iter().map(Bytes::len).sum();
         Self {
             content_type,
-            bytes: bytes.into(),
+            pieces,
+            len,
         }
     }
 
@@ -43,7 +58,7 @@ impl Payload {
     }
 
     pub(crate) fn len(&self) -> u64 {
-        self.bytes.len() as u64
+        self.len as u64
     }
 
     /// A fresh body for one attempt, and the running count of its bytes handed over.
@@ -55,8 +70,11 @@ impl Payload {
     fn counting_body(&self) -> (CountingBody, watch::Receiver<u64>) {
         let (sent, rx) = watch::channel(0);
         let body = CountingBody {
-            bytes: self.bytes.clone(),
+            pieces: self.pieces.clone(),
+            piece: 0,
             pos: 0,
+            done: 0,
+            len: self.len,
             sent,
         };
         (body, rx)
@@ -64,8 +82,13 @@ impl Payload {
 }
 
 struct CountingBody {
-    bytes: Bytes,
+    pieces: Vec<Bytes>,
+    /// The piece being handed over, and how far into it.
+    piece: usize,
     pos: usize,
+    /// Bytes handed over, of `len`.
+    done: usize,
+    len: usize,
     sent: watch::Sender<u64>,
 }
 
@@ -78,24 +101,30 @@ impl http_body::Body for CountingBody {
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let this = self.get_mut();
-        if this.pos >= this.bytes.len() {
+        let Some(piece) = this.pieces.get(this.piece) else {
             return Poll::Ready(None);
+        };
+        let end = (this.pos + CHUNK_BYTES).min(piece.len());
+        let chunk = piece.slice(this.pos..end);
+        if end == piece.len() {
+            this.piece += 1;
+            this.pos = 0;
+        } else {
+            this.pos = end;
         }
-        let end = (this.pos + CHUNK_BYTES).min(this.bytes.len());
-        let chunk = this.bytes.slice(this.pos..end);
-        this.pos = end;
+        this.done += chunk.len();
         // Counted when hyper takes the chunk: the previous ones are in the socket
         // (or its buffer) by then.
-        this.sent.send_replace(end as u64);
+        this.sent.send_replace(this.done as u64);
         Poll::Ready(Some(Ok(Frame::data(chunk))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.pos >= self.bytes.len()
+        self.done >= self.len
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact((self.bytes.len() - self.pos) as u64)
+        SizeHint::with_exact((self.len - self.done) as u64)
     }
 }
 
@@ -108,11 +137,22 @@ mod tests {
     #[tokio::test]
     async fn the_body_is_the_form_in_chunks_and_counts_them() {
         let big = "x".repeat(CHUNK_BYTES * 2 + 10);
-        let form = Form::new().text("user_input", big.clone());
-        let payload = Payload::multipart(form, 0).await;
+        let picture = Bytes::from(vec![7u8; CHUNK_BYTES + 1]);
+        let len = picture.len() as u64;
+        let form = Form::new().text("user_input", big.clone()).part(
+            "file",
+            reqwest::multipart::Part::stream_with_length(reqwest::Body::from(picture.clone()), len)
+                .file_name("a.png"),
+        );
+        let payload = Payload::multipart(form).await;
         assert!(payload
             .content_type()
             .starts_with("multipart/form-data; boundary="));
+        // A picture goes as it is, not copied into the body.
+        assert!(payload
+            .pieces
+            .iter()
+            .any(|p| p.as_ptr() == picture.as_ptr()));
 
         let (mut body, mut sent) = payload.counting_body();
         assert_eq!(*sent.borrow_and_update(), 0);
@@ -124,8 +164,9 @@ mod tests {
             got.extend_from_slice(&frame.unwrap().into_data().unwrap());
             counts.push(*sent.borrow_and_update());
         }
-        assert_eq!(got, payload.bytes);
-        assert_eq!(counts.len(), 3);
+        assert_eq!(got, payload.pieces.concat());
+        // The framing, the text in three chunks, the framing, the picture in two, the end.
+        assert_eq!(counts.len(), 8);
         assert_eq!(counts.last().copied(), Some(payload.len()));
         assert!(body.is_end_stream());
         let text = String::from_utf8(got).unwrap();
