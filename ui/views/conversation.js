@@ -716,7 +716,7 @@ function messageEl(m) {
   }
   if (m.image) {
     bubble.prepend(h('img', {
-      class: 'message-image', testid: 'message-image', loading: 'lazy', tabindex: '0', role: 'button',
+      class: 'message-image', testid: 'message-image', loading: 'lazy', decoding: 'async', tabindex: '0', role: 'button',
       src: imageUrl(m.image.file), alt: t('message.image', { name: m.image.name }), title: m.image.name,
     }));
   }
