@@ -288,9 +288,8 @@ fn question_span(request_id: &str, conversation_id: Option<i64>) -> tracing::Spa
     tracing::info_span!("question", request_id = %request_id, conversation_id)
 }
 
-/// Tells the page (and the log) how a question ended: its answer saved, cancelled (nothing
-/// saved), or failed.
-/// The page is told first, the log after.
+/// Tells the page, then the log, how a question ended: its answer saved, cancelled
+/// (nothing saved), or failed.
 fn report(
     span: &tracing::Span,
     request_id: &str,
