@@ -94,10 +94,13 @@ class InstalledDeb(unittest.TestCase):
 
         # The menu entry: found by the desktop, named, with its icon installed.
         entries = glob.glob("/usr/share/applications/*.desktop")
-        entry = next((e for e in entries if "Exec=dynaspark-desktop" in open(e).read()), None)
+        texts = {}
+        for e in entries:
+            with open(e, errors="replace") as f:
+                texts[e] = f.read()
+        entry = next((e for e, text in texts.items() if "Exec=dynaspark-desktop" in text), None)
         self.assertIsNotNone(entry, "a menu entry starts the app")
-        with open(entry) as f:
-            desktop = dict(line.split("=", 1) for line in f.read().splitlines() if "=" in line)
+        desktop = dict(line.split("=", 1) for line in texts[entry].splitlines() if "=" in line)
         self.assertEqual(desktop["Name"], "Dynaspark Desktop")
         self.assertEqual(desktop["Type"], "Application")
         self.assertTrue(desktop.get("Categories"), "the entry has a menu category")
