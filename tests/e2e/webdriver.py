@@ -34,6 +34,11 @@ def _call(method, url, body=None, timeout=120):
             if attempt == 3:
                 raise WebDriverError(f"{method} {url}: connection dropped ({e})") from None
             time.sleep(0.3)
+        except TimeoutError:
+            # Still a TimeoutError (callers fall back on it), saying which command went
+            # unanswered and with what body (a script names what it waited for).
+            raise TimeoutError(f"{method} {url}: no answer in {timeout} s"
+                               + (f" to {data[:300]!r}" if data else "")) from None
 
 
 class Element:
