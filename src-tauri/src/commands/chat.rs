@@ -79,11 +79,11 @@ pub async fn send_message(
     // history (unless the reading failed: nothing is saved then).
     let alone = conversation_id
         .is_none()
-        .then(|| asking.alone(unsaved(&question)));
+        .then(|| asking.alone(question.unsaved(0)));
     let (read_tx, read) = tokio::sync::oneshot::channel();
     let saving = state.spawn_history(move |h| {
         if let Some(id) = conversation_id {
-            let prompt = asking.read_with(h, id, unsaved(&question));
+            let prompt = asking.read_with(h, id, &question);
             let readable = prompt.is_ok();
             let _ = read_tx.send(prompt);
             if !readable {
@@ -174,22 +174,6 @@ pub(crate) fn save_question(
 /// Only when reading the history for a prompt ended in a way that left no error.
 fn unread() -> IpcError {
     IpcError::new("internal", "The conversation could not be read.")
-}
-
-/// A question as its prompt reads it before it is saved.
-fn unsaved(question: &NewMessage) -> Message {
-    Message {
-        id: 0,
-        conversation_id: 0,
-        role: question.role,
-        text: question.text.clone(),
-        html: String::new(),
-        image: question.image.clone(),
-        model: question.model.clone(),
-        created_at: 0,
-        branch: 1,
-        branches: 1,
-    }
 }
 
 /// A question needs words or a picture (a new one, and an edited one alike).
@@ -374,7 +358,7 @@ impl Asking {
         self,
         h: &mut History,
         conversation_id: i64,
-        question: Message,
+        question: &NewMessage,
     ) -> dynaspark_core::Result<Option<Prompt>> {
         let context = h.prompt_context_with(conversation_id, self.max_chars, question)?;
         self.prompt(&context, || h.latest_image(conversation_id, None))

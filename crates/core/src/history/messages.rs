@@ -254,9 +254,10 @@ impl History {
         &mut self,
         conversation_id: i64,
         max_chars: usize,
-        question: Message,
+        question: &NewMessage,
     ) -> Result<PromptContext> {
-        self.context(conversation_id, max_chars, None, Some(question))
+        let pending = question.unsaved(conversation_id);
+        self.context(conversation_id, max_chars, None, Some(pending))
     }
 
     fn context(

@@ -68,6 +68,25 @@ pub struct NewMessage {
     pub model: Option<String>,
 }
 
+impl NewMessage {
+    /// The message as it reads before it is saved: no id or time yet, the first and only
+    /// version.
+    pub fn unsaved(&self, conversation_id: i64) -> Message {
+        Message {
+            id: 0,
+            conversation_id,
+            role: self.role,
+            text: self.text.clone(),
+            html: String::new(),
+            image: self.image.clone(),
+            model: self.model.clone(),
+            created_at: 0,
+            branch: 1,
+            branches: 1,
+        }
+    }
+}
+
 /// The result of opening the store: the history, and what happened on the way.
 pub struct Opened {
     pub history: History,

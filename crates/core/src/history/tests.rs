@@ -400,19 +400,7 @@ fn a_question_read_before_it_is_saved_gets_the_context_read_after() {
         }
         for max in [10, 100, 1000, 3000, 100_000] {
             let question = user("the new question");
-            let draft = Message {
-                id: 0,
-                conversation_id: c.id,
-                role: Role::User,
-                text: question.text.clone(),
-                html: String::new(),
-                image: None,
-                model: None,
-                created_at: 0,
-                branch: 1,
-                branches: 1,
-            };
-            let before = h.prompt_context_with(c.id, max, draft).unwrap();
+            let before = h.prompt_context_with(c.id, max, &question).unwrap();
             let saved = h.add_message(c.id, question).unwrap();
             let after = h.prompt_context(c.id, max, None).unwrap();
             let ids = |ms: &[Message]| -> Vec<i64> {
